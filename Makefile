@@ -1,0 +1,193 @@
+# hwoptd — build, test, install. Every library is found with pkg-config.
+# `make run` and `make check` install missing Debian packages first.
+
+SHELL    := /bin/bash
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR    = $(PREFIX)/bin
+SBINDIR   = $(PREFIX)/sbin
+MANDIR    = $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+COMPLDIR ?= $(PREFIX)/share/bash-completion/completions
+
+CC       ?= cc
+CLANG    ?= clang
+PYTHON   ?= /usr/bin/python3
+PKG_CONFIG ?= pkg-config
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+# Sanitizer builds live apart so they never mix objects with the normal one.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+BUILD    ?= build-san
+BIN      ?= build-san/bin
+SANFLAGS  = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD    ?= build
+BIN      ?= bin
+SANFLAGS  =
+endif
+
+PKGS      = libuv libcjson hwloc inih libsystemd
+TEST_PKGS = cmocka
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN     ?= -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DHWOPTD_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+             $(SANFLAGS) -I. -MMD -MP $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+# Debian packages: build, tests, docs, fuzzing, integration tooling.
+DEB_PKGS = build-essential pkg-config libuv1-dev libcjson-dev libhwloc-dev \
+           libinih-dev libsystemd-dev libcmocka-dev scdoc clang libclang-rt-14-dev \
+           python3 python3-pytest systemd util-linux
+
+PROTO_SRC   := $(sort $(wildcard proto/*.c))
+KERNELS_SRC := $(sort $(wildcard kernels/*.c kernels/*/*.c))
+CLIENT_SRC  := $(sort $(wildcard clients/c/*.c))
+DAEMON_SRC  := $(sort $(wildcard daemon/*.c daemon/telemetry/*.c))
+CTL_SRC     := $(sort $(wildcard ctl/*.c))
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+MAN_SRC     := $(sort $(wildcard docs/man/*.scd))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+PROTO_LIB   = $(BUILD)/libhwproto.a
+KERNELS_LIB = $(BUILD)/libhwk.a
+CLIENT_LIB  = $(BUILD)/libhwoptclient.a
+DAEMON_OBJ  = $(call obj,$(DAEMON_SRC))
+DAEMON_LIBOBJ = $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
+UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+
+.PHONY: all deps probe run check check-unit check-integration check-conformance \
+        fuzz man install uninstall clean bench
+
+all: $(BIN)/hwoptd $(BIN)/hwoptctl man
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(PROTO_LIB): $(call obj,$(PROTO_SRC))
+$(KERNELS_LIB): $(call obj,$(KERNELS_SRC))
+$(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BIN)/hwoptd: $(DAEMON_OBJ) $(KERNELS_LIB) $(PROTO_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(BIN)/hwoptctl: $(call obj,$(CTL_SRC)) $(CLIENT_LIB) $(PROTO_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lm
+
+# Unit tests link the daemon's modules (all but main) and every library.
+$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(KERNELS_LIB) $(PROTO_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
+	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $^ \
+	  $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(PKG_LIBS) -lpthread -lm
+
+man: $(MAN_OUT)
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@
+
+# --- set-up ---------------------------------------------------------------
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -q $$missing || \
+	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q $$missing; }
+
+# Fails when anything the build or tests need is missing.
+probe:
+	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) && command -v scdoc >/dev/null && \
+	  command -v $(CLANG) >/dev/null && $(PYTHON) -c 'import pytest' 2>/dev/null && \
+	  command -v systemd-analyze >/dev/null && command -v systemd-socket-activate >/dev/null
+
+run:
+	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
+	@$(MAKE) all
+	exec $(BIN)/hwoptd --config etc/hwoptd.conf
+
+check:
+	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
+	@$(MAKE) all $(UNIT_BIN)
+	@$(MAKE) check-unit check-integration check-conformance
+
+check-unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+	  echo "== $$t"; CMOCKA_MESSAGE_OUTPUT=stdout $$t || fail=1; \
+	done; exit $$fail
+
+check-integration: $(BIN)/hwoptd $(BIN)/hwoptctl
+	HWOPTD=$(CURDIR)/$(BIN)/hwoptd HWOPTCTL=$(CURDIR)/$(BIN)/hwoptctl \
+	  HWOPT_SRCDIR=$(CURDIR) HWOPT_SANITIZE=$(SANITIZE) \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+check-conformance:
+	@echo "conformance: no ONNX runtime yet (issue 4); nothing to run"
+
+# --- fuzzing (clang libFuzzer) ------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell $(PKG_CONFIG) --cflags libcjson) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lm
+
+fuzz: $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do \
+	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds-$$n \
+	    2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' || true; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+# --- install ------------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/hwoptd \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLDIR)
+	install -m 0755 $(BIN)/hwoptd $(DESTDIR)$(SBINDIR)/hwoptd
+	install -m 0755 $(BIN)/hwoptctl $(DESTDIR)$(BINDIR)/hwoptctl
+	install -m 0644 etc/hwoptd.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf || \
+	  install -m 0644 etc/hwoptd.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/hwoptd.service \
+	  > $(DESTDIR)$(UNITDIR)/hwoptd.service
+	install -m 0644 systemd/hwoptd.socket $(DESTDIR)$(UNITDIR)/hwoptd.socket
+	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -m 0644 ctl/hwoptctl.bash-completion $(DESTDIR)$(COMPLDIR)/hwoptctl
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hwoptd $(DESTDIR)$(BINDIR)/hwoptctl \
+	  $(DESTDIR)$(UNITDIR)/hwoptd.service $(DESTDIR)$(UNITDIR)/hwoptd.socket \
+	  $(DESTDIR)$(COMPLDIR)/hwoptctl $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
+	for m in $(MAN_OUT); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+bench:
+	@echo "bench: no benchmarks yet (kernels arrive with issue 3)"
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+#include "methods.h"
+
+#include <string.h>
+
+const struct hwopt_method hwopt_methods[] = {
+	{ "hello", HWOPT_PERM_READ, "protocol version, daemon version and capabilities" },
+	{ "status", HWOPT_PERM_READ, "uptime, pid, connections, requests served, config path" },
+	{ "topology", HWOPT_PERM_READ, "packages, cores, caches, NUMA nodes, core kinds, CPU features" },
+	{ "config.get", HWOPT_PERM_READ, "the configuration in force" },
+	{ "config.reload", HWOPT_PERM_ADMIN, "re-read the configuration file atomically" },
+	{ "shutdown", HWOPT_PERM_ADMIN, "stop the daemon gracefully" },
+};
+
+const size_t hwopt_n_methods = sizeof(hwopt_methods) / sizeof(hwopt_methods[0]);
+
+const struct hwopt_method *hwopt_method_find(const char *name)
+{
+	for (size_t i = 0; i < hwopt_n_methods; i++)
+		if (strcmp(hwopt_methods[i].name, name) == 0)
+			return &hwopt_methods[i];
+	return NULL;
+}
+
+const char *hwopt_perm_name(enum hwopt_perm perm)
+{
+	switch (perm) {
+	case HWOPT_PERM_READ: return "read";
+	case HWOPT_PERM_SUBMIT: return "submit";
+	case HWOPT_PERM_ADMIN: return "admin";
+	}
+	return "unknown";
+}
