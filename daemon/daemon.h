@@ -1,0 +1,54 @@
+/* The daemon's state, owned by the loop thread and wired together in main.c. */
+#ifndef HWOPTD_DAEMON_H
+#define HWOPTD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "server.h"
+
+struct hwoptd_topology;
+
+#define DAEMON_MAX_OVERRIDES 4
+
+struct hwoptd {
+	uv_loop_t *loop;
+	struct hwoptd_config cfg;          /* in force */
+	const char *config_path;           /* NULL: built-in defaults */
+	struct config_override ov[DAEMON_MAX_OVERRIDES];
+	size_t n_ov;
+	time_t config_loaded_at;
+
+	struct server *srv;
+	bool socket_activated;
+	struct hwoptd_topology *topo;
+
+	uint64_t started_ns;               /* uv_hrtime at start */
+	time_t started_at;                 /* wall clock at start */
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t watchdog, grace;
+	bool stopping;
+	int exit_code;
+};
+
+/* Re-reads the config file; on success swaps it in and fills changed and
+ * restart_required (may be NULL). On failure the old config stays and err
+ * says why. */
+int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
+		  char *err, size_t errlen);
+
+/* Serves until stopped; returns the exit status. */
+int daemon_run(struct hwoptd *d);
+
+/* Begins a graceful stop (idempotent). */
+void daemon_stop(struct hwoptd *d, const char *why);
+
+/* Handler for a method name, NULL when the name has none. */
+method_fn methods_lookup(const char *name);
+
+#endif

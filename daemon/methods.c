@@ -1,0 +1,38 @@
+#include "methods.h"
+
+#include <string.h>
+
+#include "proto/errors.h"
+#include "proto/rpc.h"
+
+/* Every name in proto's method table has a handler here; a unit test checks
+ * the two tables agree. */
+static const struct {
+	const char *name;
+	method_fn fn;
+} bindings[] = {
+	{ "hello", method_hello },
+	{ "status", method_status },
+	{ "topology", method_topology },
+	{ "config.get", method_config_get },
+	{ "config.reload", method_config_reload },
+	{ "shutdown", method_shutdown },
+};
+
+method_fn methods_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++)
+		if (strcmp(bindings[i].name, name) == 0)
+			return bindings[i].fn;
+	return NULL;
+}
+
+bool method_reject_params(struct hwoptd_call *call, const cJSON *params,
+			  const char *const *known)
+{
+	struct hwopt_rpc_error err;
+	if (hwopt_params_only(params, known, &err) == 0)
+		return false;
+	call_error(call, err.code, err.message, NULL);
+	return true;
+}
