@@ -65,7 +65,7 @@ UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 .PHONY: all deps probe run check check-unit check-integration check-conformance \
-        fuzz man install uninstall clean bench
+        fuzz man install uninstall clean bench bench-daemon
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl man
 
@@ -184,8 +184,15 @@ uninstall:
 	  $(DESTDIR)$(COMPLDIR)/hwoptctl $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
 	for m in $(MAN_OUT); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
-bench:
-	@echo "bench: no benchmarks yet (kernels arrive with issue 3)"
+# Benchmarks print figures; no test asserts a time.
+$(BUILD)/bench/bench_rpc: bench/bench_rpc.c $(CLIENT_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lpthread -lm
+
+bench: bench-daemon
+
+bench-daemon: $(BIN)/hwoptd $(BUILD)/bench/bench_rpc
+	HWOPTD=$(BIN)/hwoptd BENCH_RPC=$(BUILD)/bench/bench_rpc bench/daemon.sh
 
 clean:
 	rm -rf build build-san bin
