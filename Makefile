@@ -197,4 +197,4 @@ bench-daemon: $(BIN)/hwoptd $(BUILD)/bench/bench_rpc
 clean:
 	rm -rf build build-san bin
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
