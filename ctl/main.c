@@ -1,6 +1,7 @@
 /* hwoptctl: the command line of hwoptd. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static int parse_timeout(const char *s, int *ms)
 	char *end;
 	errno = 0;
 	double sec = strtod(s, &end);
-	if (errno || end == s || *end || sec <= 0 || sec > 86400)
+	if (errno || end == s || *end || !isfinite(sec) || sec <= 0 || sec > 86400)
 		return -1;
 	*ms = (int)(sec * 1000);
 	if (*ms == 0)

@@ -236,6 +236,32 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
+/* inih calls back only for keys, so an empty unknown section would pass
+ * unseen; headers are checked in a pass of their own. */
+static int check_sections(FILE *f, const char *path, char *err, size_t errlen)
+{
+	char line[4096];
+	int n = 0;
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '[')
+			continue;
+		char *end = strchr(p, ']');
+		if (!end)
+			continue; /* inih reports the syntax error */
+		*end = '\0';
+		if (strcmp(p + 1, "daemon") != 0) {
+			snprintf(err, errlen, "%s:%d: [%s]: unknown section", path, n, p + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 		struct hwoptd_config *out, char *err, size_t errlen)
 {
@@ -251,6 +277,10 @@ int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 			return -e;
 		}
 		int line = ini_parse_file(f, on_entry, &p);
+		if (line == 0 && check_sections(f, path, err, errlen) < 0) {
+			fclose(f);
+			return -EINVAL;
+		}
 		fclose(f);
 		if (line != 0) {
 			if (line < 0)

@@ -51,6 +51,21 @@ size_t hwopt_utf8_check(const unsigned char *s, size_t len)
 	return len;
 }
 
+/* cJSON keeps strings NUL-terminated, so "\u0000" would silently cut a
+ * method name or id short; such requests are refused instead. Finds an
+ * escape whose backslash is not itself escaped. */
+static bool has_nul_escape(const char *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (i + 6 <= len && p[i + 1] == 'u' && memcmp(p + i + 2, "0000", 4) == 0)
+			return true;
+		i++; /* skip the escaped character */
+	}
+	return false;
+}
+
 static bool id_type_ok(const cJSON *id)
 {
 	return cJSON_IsString(id) || cJSON_IsNumber(id) || cJSON_IsNull(id);
@@ -90,6 +105,12 @@ int hwopt_rpc_parse(const char *line, size_t len, struct hwopt_rpc_request *req,
 			hwopt_rpc_error_set(err, HWOPT_E_PARSE, "empty request line");
 		else
 			hwopt_rpc_error_set(err, HWOPT_E_PARSE, "invalid JSON at byte %zu", at);
+		return err->code;
+	}
+	if (has_nul_escape(line, len)) {
+		cJSON_Delete(root);
+		hwopt_rpc_error_set(err, HWOPT_E_INVALID_REQUEST,
+				    "strings containing U+0000 (\\u0000) are not supported");
 		return err->code;
 	}
 	if (cJSON_IsArray(root)) {

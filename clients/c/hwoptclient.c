@@ -195,6 +195,27 @@ enum hwopt_call_status hwopt_client_call(struct hwopt_client *c, const char *met
 	text[n] = '\n'; /* overwrite the terminator: send n+1 bytes */
 	int rc = send_all(c, text, n + 1, deadline);
 	free(text);
+	if (rc == HWOPT_CALL_IO_ERROR) {
+		/* The daemon may have said why before closing (too many
+		 * connections): read what it left, without waiting. */
+		int e = errno;
+		size_t len;
+		if (recv_line(c, &len, now_ms()) == HWOPT_CALL_OK) {
+			cJSON *msg = cJSON_ParseWithLength(c->buf, len);
+			cJSON *err = cJSON_DetachItemFromObjectCaseSensitive(msg, "error");
+			consume(c, len + 1);
+			cJSON_Delete(msg);
+			if (err) {
+				if (error)
+					*error = err;
+				else
+					cJSON_Delete(err);
+				return HWOPT_CALL_RPC_ERROR;
+			}
+		}
+		errno = e;
+		return rc;
+	}
 	if (rc != HWOPT_CALL_OK)
 		return rc;
 
