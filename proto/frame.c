@@ -1,6 +1,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,8 @@ void hwopt_framer_init(struct hwopt_framer *f, size_t max_line)
 	f->buf = NULL;
 	f->len = 0;
 	f->cap = 0;
-	f->max = max_line;
+	/* max + 1 must not wrap; no real line comes near this. */
+	f->max = max_line > SIZE_MAX / 2 ? SIZE_MAX / 2 : max_line;
 }
 
 void hwopt_framer_free(struct hwopt_framer *f)

@@ -12,8 +12,14 @@ void hwopt_rpc_error_set(struct hwopt_rpc_error *err, int code, const char *fmt,
 	va_list ap;
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	int n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	/* A cut message must not end inside a UTF-8 sequence: it goes on the wire. */
+	if (n >= (int)sizeof(err->message)) {
+		size_t len = strlen(err->message);
+		size_t ok = hwopt_utf8_check((const unsigned char *)err->message, len);
+		err->message[ok] = '\0';
+	}
 }
 
 size_t hwopt_utf8_check(const unsigned char *s, size_t len)
@@ -66,9 +72,25 @@ static bool has_nul_escape(const char *p, size_t len)
 	return false;
 }
 
+/* Numbers must come back as sent: within ±2^53 a double is exact. */
 static bool id_type_ok(const cJSON *id)
 {
-	return cJSON_IsString(id) || cJSON_IsNumber(id) || cJSON_IsNull(id);
+	if (cJSON_IsNumber(id))
+		return isfinite(id->valuedouble) && fabs(id->valuedouble) <= 9007199254740992.0;
+	return cJSON_IsString(id) || cJSON_IsNull(id);
+}
+
+/* cJSON takes control bytes as whitespace between tokens and keeps them raw
+ * inside strings, where a NUL would cut a method name short. JSON allows
+ * none of them but tab, CR and LF. */
+static size_t first_control_byte(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 && c != '\t' && c != '\r' && c != '\n')
+			return i;
+	}
+	return len;
 }
 
 static bool only_space(const char *p, const char *end)
@@ -89,6 +111,12 @@ int hwopt_rpc_parse(const char *line, size_t len, struct hwopt_rpc_request *req,
 	size_t bad = hwopt_utf8_check((const unsigned char *)line, len);
 	if (bad != len) {
 		hwopt_rpc_error_set(err, HWOPT_E_PARSE, "invalid UTF-8 at byte %zu", bad);
+		return err->code;
+	}
+	bad = first_control_byte(line, len);
+	if (bad != len) {
+		hwopt_rpc_error_set(err, HWOPT_E_PARSE, "control byte 0x%02x at byte %zu",
+				    (unsigned char)line[bad], bad);
 		return err->code;
 	}
 	const char *end = NULL;
@@ -129,7 +157,7 @@ int hwopt_rpc_parse(const char *line, size_t len, struct hwopt_rpc_request *req,
 	if (id && !id_type_ok(id)) {
 		cJSON_Delete(root);
 		hwopt_rpc_error_set(err, HWOPT_E_INVALID_REQUEST,
-				    "id must be a string, a number or null");
+				    "id must be a string, null, or a number within ±2^53");
 		return err->code;
 	}
 	if (id)
@@ -260,7 +288,10 @@ int hwopt_param_int(const cJSON *params, const char *name, bool required,
 	if (!v)
 		return absent(name, required, err);
 	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max) {
+	/* Range-check in double first: casting 2^63 or more is undefined. */
+	bool ok = cJSON_IsNumber(v) && d == floor(d) && d >= -9223372036854775808.0 &&
+		  d < 9223372036854775808.0;
+	if (!ok || (int64_t)d < min || (int64_t)d > max) {
 		hwopt_rpc_error_set(err, HWOPT_E_INVALID_PARAMS,
 				    "params.%s must be an integer from %lld to %lld", name,
 				    (long long)min, (long long)max);
