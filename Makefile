@@ -149,13 +149,14 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/f
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell $(PKG_CONFIG) --cflags libcjson) \
-	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lm
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lm
 
 fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do \
 	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  dict=tests/fuzz/$$n.dict; [ -f $$dict ] && dict="-dict=$$dict" || dict=""; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
 	    -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds-$$n \
 	    2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' || true; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
