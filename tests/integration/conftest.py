@@ -236,6 +236,14 @@ def result(path, method, params=None):
         return c.result(method, params)
 
 
+def assert_refused_as_full(sock):
+    """A new client over max_connections gets one -32002 line, then EOF."""
+    extra = connect(sock)
+    got = extra.read_until_eof()
+    extra.close()
+    check_error(got[0], -32002, id=None)
+
+
 def check_error(resp, code, id="__any__", contains=None):
     assert "error" in resp, "expected error %d, got %r" % (code, resp)
     assert "result" not in resp, resp
