@@ -45,14 +45,42 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 # Debian packages: build, tests, docs, fuzzing, integration tooling.
 DEB_PKGS = build-essential pkg-config libuv1-dev libcjson-dev libhwloc-dev \
            libinih-dev libsystemd-dev libcmocka-dev scdoc clang libclang-rt-14-dev \
-           python3 python3-pytest systemd util-linux
+           python3 python3-pytest systemd util-linux \
+           gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+           libopenblas-dev libdnnl-dev
+
+# Kernel variants: kernels/<dtype>-<op>/<tile>-<isa>[-<variant>].c takes its
+# compiler flags from the ISA token in its name; files for the other
+# architecture are left out of the build.
+ISA_FLAGS_avx2       = -mavx2 -mfma -mf16c
+ISA_FLAGS_avx512f    = $(ISA_FLAGS_avx2) -mavx512f -mavx512dq -mavx512bw -mavx512vl
+ISA_FLAGS_avx512vnni = $(ISA_FLAGS_avx512f) -mavx512vnni
+ISA_FLAGS_avx512bf16 = $(ISA_FLAGS_avx512vnni) -mavx512bf16
+ISA_FLAGS_amx        = $(ISA_FLAGS_avx512bf16) -mamx-tile -mamx-int8 -mamx-bf16
+ISA_FLAGS_neon       =
+ISA_FLAGS_neondot    = -march=armv8.2-a+dotprod
+ISA_FLAGS_i8mm       = -march=armv8.2-a+dotprod+i8mm
+ISA_FLAGS_sve        = -march=armv8.2-a+dotprod+sve
+ISA_FLAGS_sve2       = -march=armv8.2-a+dotprod+i8mm+sve2
+X86_ISAS = avx2 avx512f avx512vnni avx512bf16 amx
+ARM_ISAS = neon neondot i8mm sve sve2
+isa_of   = $(word 2,$(subst -, ,$(basename $(notdir $(1)))))
+isa_flags = $(if $(filter kernels/%,$(1)),$(ISA_FLAGS_$(call isa_of,$(1))))
+CC_TRIPLE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq (,$(findstring aarch64,$(CC_TRIPLE)))
+FOREIGN_ISAS = $(X86_ISAS)
+else
+FOREIGN_ISAS = $(ARM_ISAS)
+endif
 
 PROTO_SRC   := $(sort $(wildcard proto/*.c))
-KERNELS_SRC := $(sort $(wildcard kernels/*.c kernels/*/*.c))
+KERNELS_ALL := $(sort $(wildcard kernels/*.c kernels/*/*.c))
+KERNELS_SRC := $(foreach f,$(KERNELS_ALL),$(if $(filter $(FOREIGN_ISAS),$(call isa_of,$(f))),,$(f)))
 CLIENT_SRC  := $(sort $(wildcard clients/c/*.c))
 DAEMON_SRC  := $(sort $(wildcard daemon/*.c daemon/telemetry/*.c))
 CTL_SRC     := $(sort $(wildcard ctl/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+KTEST_SRC   := $(sort $(wildcard tests/unit/kernels/test_*.c))
 MAN_SRC     := $(sort $(wildcard docs/man/*.scd))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -62,16 +90,17 @@ CLIENT_LIB  = $(BUILD)/libhwoptclient.a
 DAEMON_OBJ  = $(call obj,$(DAEMON_SRC))
 DAEMON_LIBOBJ = $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 .PHONY: all deps probe run check check-unit check-integration check-conformance \
-        fuzz man install uninstall clean bench bench-daemon
+        fuzz man install uninstall clean bench bench-daemon bench-kernels check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl man
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call isa_flags,$<) -c -o $@ $<
 
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 $(KERNELS_LIB): $(call obj,$(KERNELS_SRC))
@@ -95,6 +124,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(KERNELS_LIB) $
 	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $^ \
 	  $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(PKG_LIBS) -lpthread -lm
 
+# Kernel tests need libhwk and libc only, so they also build for aarch64.
+$(BUILD)/ktests/%: tests/unit/kernels/%.c tests/unit/kernels/harness.h $(KERNELS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(KERNELS_LIB) -lpthread -lm
+
 man: $(MAN_OUT)
 $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(@D)
@@ -117,7 +151,8 @@ deps:
 probe:
 	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) && command -v scdoc >/dev/null && \
 	  command -v $(CLANG) >/dev/null && $(PYTHON) -c 'import pytest' 2>/dev/null && \
-	  command -v systemd-analyze >/dev/null && command -v systemd-socket-activate >/dev/null
+	  command -v systemd-analyze >/dev/null && command -v systemd-socket-activate >/dev/null && \
+	  command -v $(ARM_CC) >/dev/null && command -v qemu-aarch64 >/dev/null
 
 run:
 	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
@@ -126,8 +161,30 @@ run:
 
 check:
 	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
-	@$(MAKE) all $(UNIT_BIN)
-	@$(MAKE) check-unit check-integration check-conformance
+	@$(MAKE) all $(UNIT_BIN) $(KTEST_BIN)
+	@$(MAKE) check-unit check-kernels check-integration check-conformance
+ifeq ($(SANITIZE),)
+	@$(MAKE) check-arm
+endif
+
+check-kernels: $(KTEST_BIN)
+	@fail=0; for t in $(KTEST_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+# libhwk and its tests for aarch64, run under qemu: NEON on -cpu max, then
+# SVE at vector lengths of 128, 256 and 512 bits.
+ARM_CC ?= aarch64-linux-gnu-gcc
+ARM_VLS ?= 16 32 64
+check-arm:
+	@$(MAKE) -s BUILD=build-arm CC=$(ARM_CC) SANITIZE= LDFLAGS=-static PKG_CFLAGS= \
+	  $(patsubst tests/unit/kernels/%.c,build-arm/ktests/%,$(KTEST_SRC))
+	@fail=0; for t in $(patsubst tests/unit/kernels/%.c,build-arm/ktests/%,$(KTEST_SRC)); do \
+	  echo "== $$t (qemu-aarch64 -cpu max, SVE off)"; \
+	  qemu-aarch64 -cpu max,sve=off $$t || fail=1; \
+	  for vl in $(ARM_VLS); do \
+	    echo "== $$t (qemu-aarch64 -cpu max, SVE $$((vl * 8)) bits)"; \
+	    qemu-aarch64 -cpu max,sve-default-vector-length=$$vl $$t || fail=1; \
+	  done; \
+	done; exit $$fail
 
 check-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -190,12 +247,33 @@ $(BUILD)/bench/bench_rpc: bench/bench_rpc.c $(CLIENT_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lpthread -lm
 
-bench: bench-daemon
+# Kernel benchmarks link the peers (OpenBLAS, oneDNN) and nothing else links
+# them. Each prints a table plus "JSON {...}" rows; the rows are gathered
+# into $(BUILD)/bench/kernels.json.
+BENCH_K_SRC := $(sort $(wildcard bench/kernels/bench_*.c))
+BENCH_K_BIN  = $(patsubst bench/kernels/%.c,$(BUILD)/bench/%,$(BENCH_K_SRC))
+BENCH_PEER_LIBS = -lopenblas -ldnnl
+$(BUILD)/bench/bench_%: bench/kernels/bench_%.c bench/kernels/common.h $(KERNELS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I/usr/include/x86_64-linux-gnu/openblas-pthread $(ALL_LDFLAGS) \
+	  -o $@ $< $(KERNELS_LIB) $(BENCH_PEER_LIBS) -lpthread -lm
+
+bench-kernels:
+	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
+	@$(MAKE) $(BENCH_K_BIN)
+	@mkdir -p $(BUILD)/bench; : > $(BUILD)/bench/kernels.json; \
+	for b in $(BENCH_K_BIN); do \
+	  OPENBLAS_NUM_THREADS=1 $$b > $(BUILD)/bench/last.out || exit 1; \
+	  grep -v '^JSON ' $(BUILD)/bench/last.out; \
+	  sed -n 's/^JSON //p' $(BUILD)/bench/last.out >> $(BUILD)/bench/kernels.json; \
+	done; echo "JSON rows: $(BUILD)/bench/kernels.json"
+
+bench: bench-daemon bench-kernels
 
 bench-daemon: $(BIN)/hwoptd $(BUILD)/bench/bench_rpc
 	HWOPTD=$(BIN)/hwoptd BENCH_RPC=$(BUILD)/bench/bench_rpc bench/daemon.sh
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-arm bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -4,6 +4,8 @@
 #define HWK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,20 +20,20 @@ extern "C" {
 struct hwk_cpu_features {
 	/* x86-64 */
 	bool sse42, avx, avx2, fma, f16c;
-	bool avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, avx512fp16;
+	bool avx512f, avx512dq, avx512bw, avx512vl, avx512vnni, avx512bf16, avx512fp16;
 	bool amx_tile, amx_int8, amx_bf16;
 	/* aarch64 */
 	bool asimd, asimddp, fphp, sve, sve2, i8mm, bf16, sme;
 };
 
 /* The number of feature tokens hwk_cpu_feature_names() knows. */
-#define HWK_CPU_FEATURE_MAX 22
+#define HWK_CPU_FEATURE_MAX 23
 
 /* Detected once (pthread_once) on first call; thread-safe; never NULL. */
 const struct hwk_cpu_features *hwk_cpu_features(void);
 
 /* Writes the names of the features present in f, in a fixed order, as the
- * tokens "sse4.2","avx","avx2","fma","f16c","avx512f","avx512bw","avx512vl",
+ * tokens "sse4.2","avx","avx2","fma","f16c","avx512f","avx512dq","avx512bw","avx512vl",
  * "avx512vnni","avx512bf16","avx512fp16","amx-tile","amx-int8","amx-bf16",
  * "asimd","asimddp","fphp","sve","sve2","i8mm","bf16","sme" (static
  * strings). Returns the count written, at most max; with names NULL it
@@ -40,6 +42,108 @@ int hwk_cpu_feature_names(const struct hwk_cpu_features *f, const char **names, 
 
 /* "x86_64", "aarch64", or "unknown": the architecture libhwk was built for. */
 const char *hwk_cpu_arch(void);
+
+/* --- ISA variants and dispatch -------------------------------------------
+ * Every op has variants, one per ISA it was written for, and a scalar
+ * reference. At start the best variant the CPU can run is chosen per op;
+ * HWK_ISA=<token> (or hwk_set_isa_ceiling) caps the choice, so tests can run
+ * every variant this machine executes. Within an architecture the ISAs are
+ * ordered: a ceiling admits its own variants and all lower ones. */
+enum hwk_isa {
+	HWK_ISA_SCALAR = 0,
+	/* x86-64, in order */
+	HWK_ISA_AVX2,        /* + FMA, F16C */
+	HWK_ISA_AVX512F,     /* + DQ, BW, VL */
+	HWK_ISA_AVX512VNNI,
+	HWK_ISA_AVX512BF16,
+	HWK_ISA_AMX,         /* tile + int8 + bf16 */
+	/* aarch64, in order */
+	HWK_ISA_NEON,
+	HWK_ISA_NEONDOT,
+	HWK_ISA_I8MM,
+	HWK_ISA_SVE,
+	HWK_ISA_SVE2,
+	HWK_ISA_COUNT
+};
+
+const char *hwk_isa_name(enum hwk_isa isa);          /* "avx512vnni" */
+int hwk_isa_parse(const char *name, enum hwk_isa *out); /* 0 or -EINVAL */
+/* Compiled into this build and runnable on this CPU. */
+bool hwk_isa_runnable(enum hwk_isa isa);
+/* The best runnable ISA of this machine. */
+enum hwk_isa hwk_isa_best(void);
+
+/* Reads HWK_ISA (when set) and chooses every op's variant. Called on first
+ * use of any op; call it at start to report a bad HWK_ISA early. Returns 0,
+ * -EINVAL for an unknown token, -ENOTSUP when this CPU cannot run it; err
+ * (may be NULL) says which in words. */
+int hwk_init(char *err, size_t errlen);
+/* Caps the variants at isa and re-chooses (not thread-safe: call while no
+ * kernel runs). -ENOTSUP when isa is not runnable here. */
+int hwk_set_isa_ceiling(enum hwk_isa isa);
+enum hwk_isa hwk_isa_ceiling(void);
+
+/* One variant of an op; impl is the op's own function-pointer struct. */
+struct hwk_variant {
+	enum hwk_isa isa;
+	const char *name;  /* e.g. "6x64-avx512f" */
+	const void *impl;
+};
+
+/* An op and its variants, best first; the last is the scalar reference. */
+struct hwk_op {
+	const char *name;  /* e.g. "f32-gemm" */
+	const struct hwk_variant *variants;
+	size_t n_variants;
+	const struct hwk_variant *chosen; /* set by hwk_init / set_isa_ceiling */
+};
+
+/* The chosen variant of op (initializing libhwk on first use). */
+const struct hwk_variant *hwk_op_variant(struct hwk_op *op);
+
+/* Every op libhwk has, with its chosen variant: for `hwoptctl topology`. */
+size_t hwk_ops(struct hwk_op *const **ops);
+
+/* --- Parallel-for ---------------------------------------------------------
+ * Kernels never make threads. They split work into independent tasks and
+ * hand them to whoever drives them: the daemon's worker pool, or the simple
+ * pool below. Every task writes disjoint outputs and the split never
+ * depends on the thread count's effect on arithmetic order, so results are
+ * identical for any number of threads. */
+typedef void (*hwk_task_fn)(void *ctx, size_t index);
+
+struct hwk_parallel {
+	/* Runs task(ctx, i) for each i in [0, n), on up to `threads` threads
+	 * at once, and returns when all have finished. */
+	void (*run)(void *impl, size_t n, hwk_task_fn task, void *ctx);
+	void *impl;
+	size_t threads; /* >= 1; kernels size their tasks by it */
+};
+
+/* par NULL (or n <= 1) runs the tasks on the calling thread. */
+void hwk_parallel_for(const struct hwk_parallel *par, size_t n, hwk_task_fn task, void *ctx);
+size_t hwk_parallel_threads(const struct hwk_parallel *par);
+
+/* A plain pthread pool: threads-1 workers plus the calling thread. */
+struct hwk_pool;
+struct hwk_pool *hwk_pool_create(size_t threads); /* NULL on failure, errno */
+void hwk_pool_destroy(struct hwk_pool *pool);
+const struct hwk_parallel *hwk_pool_parallel(struct hwk_pool *pool);
+
+/* --- Caches ---------------------------------------------------------------
+ * Sizes for cache blocking, per core (L3: per instance), from sysconf, then
+ * sysfs, then conservative defaults. HWK_L1D, HWK_L2, HWK_L3 (bytes)
+ * override, for experiments. */
+struct hwk_caches {
+	size_t l1d, l2, l3;
+	size_t line;
+};
+const struct hwk_caches *hwk_caches(void);
+
+/* --- Memory ---------------------------------------------------------------
+ * 64-byte aligned allocations for packed weights and scratch. */
+void *hwk_alloc(size_t bytes); /* NULL on failure (or bytes 0) */
+void hwk_free(void *p);
 
 #ifdef __cplusplus
 }

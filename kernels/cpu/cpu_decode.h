@@ -35,6 +35,7 @@ void hwk_cpu_detect_arm(struct hwk_cpu_features *f);
 #define HWK_X86_L1_ECX_F16C       (1u << 29)
 #define HWK_X86_L7_EBX_AVX2       (1u << 5)
 #define HWK_X86_L7_EBX_AVX512F    (1u << 16)
+#define HWK_X86_L7_EBX_AVX512DQ   (1u << 17)
 #define HWK_X86_L7_EBX_AVX512BW   (1u << 30)
 #define HWK_X86_L7_EBX_AVX512VL   (1u << 31)
 #define HWK_X86_L7_ECX_AVX512VNNI (1u << 11)

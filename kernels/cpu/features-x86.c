@@ -51,6 +51,7 @@ void hwk_cpu_features_from_x86(struct hwk_cpu_features *f, const uint32_t leaf1[
 
 	/* Every AVX-512 extension builds on AVX-512F and its ZMM/opmask state. */
 	f->avx512f = os_zmm && f->avx && (l7[1] & HWK_X86_L7_EBX_AVX512F);
+	f->avx512dq = f->avx512f && (l7[1] & HWK_X86_L7_EBX_AVX512DQ);
 	f->avx512bw = f->avx512f && (l7[1] & HWK_X86_L7_EBX_AVX512BW);
 	f->avx512vl = f->avx512f && (l7[1] & HWK_X86_L7_EBX_AVX512VL);
 	f->avx512vnni = f->avx512f && (l7[2] & HWK_X86_L7_ECX_AVX512VNNI);

@@ -28,7 +28,7 @@ const struct hwk_cpu_features *hwk_cpu_features(void)
 
 static const char *const feature_tokens[HWK_CPU_FEATURE_MAX] = {
 	"sse4.2", "avx", "avx2", "fma", "f16c",
-	"avx512f", "avx512bw", "avx512vl", "avx512vnni", "avx512bf16", "avx512fp16",
+	"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512vnni", "avx512bf16", "avx512fp16",
 	"amx-tile", "amx-int8", "amx-bf16",
 	"asimd", "asimddp", "fphp", "sve", "sve2", "i8mm", "bf16", "sme",
 };
@@ -38,7 +38,7 @@ int hwk_cpu_feature_names(const struct hwk_cpu_features *f, const char **names, 
 	/* Same order as feature_tokens; the order is part of the report format. */
 	const bool present[HWK_CPU_FEATURE_MAX] = {
 		f->sse42, f->avx, f->avx2, f->fma, f->f16c,
-		f->avx512f, f->avx512bw, f->avx512vl, f->avx512vnni, f->avx512bf16, f->avx512fp16,
+		f->avx512f, f->avx512dq, f->avx512bw, f->avx512vl, f->avx512vnni, f->avx512bf16, f->avx512fp16,
 		f->amx_tile, f->amx_int8, f->amx_bf16,
 		f->asimd, f->asimddp, f->fphp, f->sve, f->sve2, f->i8mm, f->bf16, f->sme,
 	};

@@ -290,7 +290,7 @@ static void test_arm_without_sve(void **state)
 
 static const char *const all_tokens[HWK_CPU_FEATURE_MAX] = {
 	"sse4.2", "avx", "avx2", "fma", "f16c",
-	"avx512f", "avx512bw", "avx512vl", "avx512vnni", "avx512bf16", "avx512fp16",
+	"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512vnni", "avx512bf16", "avx512fp16",
 	"amx-tile", "amx-int8", "amx-bf16",
 	"asimd", "asimddp", "fphp", "sve", "sve2", "i8mm", "bf16", "sme",
 };
@@ -306,7 +306,7 @@ static void test_names_order_and_limits(void **state)
 
 	f = (struct hwk_cpu_features){
 		.sse42 = true, .avx = true, .avx2 = true, .fma = true, .f16c = true,
-		.avx512f = true, .avx512bw = true, .avx512vl = true, .avx512vnni = true,
+		.avx512f = true, .avx512dq = true, .avx512bw = true, .avx512vl = true, .avx512vnni = true,
 		.avx512bf16 = true, .avx512fp16 = true,
 		.amx_tile = true, .amx_int8 = true, .amx_bf16 = true,
 		.asimd = true, .asimddp = true, .fphp = true, .sve = true, .sve2 = true,

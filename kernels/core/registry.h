@@ -1,0 +1,10 @@
+/* Every op of libhwk, for dispatch and describe. An op's module defines its
+ * `struct hwk_op hwk_op_<dtype>_<op>`; add it here and in registry.c. */
+#ifndef HWK_CORE_REGISTRY_H
+#define HWK_CORE_REGISTRY_H
+
+#include "kernels/hwk.h"
+
+/* Ops add `extern struct hwk_op hwk_op_<name>;` lines below. */
+
+#endif
