@@ -145,6 +145,15 @@ const struct hwk_caches *hwk_caches(void);
 void *hwk_alloc(size_t bytes); /* NULL on failure (or bytes 0) */
 void hwk_free(void *p);
 
+/* --- f32 GEMM (section: f32-gemm) --- */
+/* --- end f32-gemm --- */
+
+/* --- int8 quantization and GEMM (section: int8) --- */
+/* --- end int8 --- */
+
+/* --- element-wise and row ops (section: eltwise) --- */
+/* --- end eltwise --- */
+
 #ifdef __cplusplus
 }
 #endif

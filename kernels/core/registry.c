@@ -2,6 +2,9 @@
 
 /* NULL-terminated; one line per op. */
 static struct hwk_op *const all_ops[] = {
+	/* f32-gemm: */
+	/* int8: */
+	/* eltwise: */
 	NULL,
 };
 

@@ -5,6 +5,10 @@
 
 #include "kernels/hwk.h"
 
-/* Ops add `extern struct hwk_op hwk_op_<name>;` lines below. */
+/* Ops add `extern struct hwk_op hwk_op_<name>;` lines below, each family
+ * in its own block. */
+/* f32-gemm: */
+/* int8: */
+/* eltwise: */
 
 #endif
