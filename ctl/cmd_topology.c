@@ -114,6 +114,19 @@ static void print_features(const cJSON *features)
 	fputs(col == 0 ? "  (none detected)\n" : "\n", stdout);
 }
 
+/* The ISA libhwk runs at and each op's chosen variant. */
+static void print_kernels(const cJSON *k)
+{
+	if (!k)
+		return;
+	printf("\nkernels: %s%s (best here: %s)\n", ctl_str(k, "isa", "?"),
+	       cJSON_IsTrue(get(k, "forced")) ? ", forced by HWK_ISA" : "",
+	       ctl_str(k, "best_isa", "?"));
+	const cJSON *op;
+	cJSON_ArrayForEach(op, get(k, "ops"))
+		printf("  %-22s %s\n", ctl_str(op, "op", "?"), ctl_str(op, "variant", "?"));
+}
+
 static void print_topology(const cJSON *r)
 {
 	const cJSON *cpu = get(r, "cpu");
@@ -137,6 +150,7 @@ static void print_topology(const cJSON *r)
 	print_numa(get(r, "numa_nodes"));
 	print_kinds(get(r, "core_kinds"));
 	print_features(get(cpu, "features"));
+	print_kernels(get(r, "kernels"));
 }
 
 static int run(struct ctl *ctl, int argc, char **argv)
@@ -171,7 +185,8 @@ const struct ctl_command ctl_cmd_topology = {
 	"and how many PUs share each, NUMA nodes with their memory, core kinds\n"
 	"(e.g. performance and efficiency cores, ranked by hwloc; efficiency\n"
 	"\"unknown\" when the OS does not rank them) and the SIMD/matrix features\n"
-	"the kernels can use (checked against OS support, e.g. XCR0 on x86).\n"
+	"the kernels can use (checked against OS support, e.g. XCR0 on x86), and\n"
+	"the ISA libhwk runs at with the variant chosen for each kernel op.\n"
 	"With --json, prints the daemon's reply as is (see docs/protocol.md).",
 	run,
 };

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kernels_info.h"
 #include "log.h"
 #include "notify.h"
 #include "topology.h"
@@ -138,6 +139,11 @@ int daemon_run(struct hwoptd *d)
 	int rc;
 
 	raise_nofile();
+	/* A forced ISA this CPU cannot run is a start-up error, not a crash later. */
+	if (kernels_init(err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	if (make_state_dir(d->cfg.state_dir) < 0)
 		return 1;
 	rc = hwoptd_topology_load(&d->topo, err, sizeof(err));

@@ -7,6 +7,7 @@
 #include "proto/errors.h"
 #include "proto/methods.h"
 #include "proto/rpc.h"
+#include "kernels_info.h"
 #include "topology.h"
 
 static const char *const no_params[] = { NULL };
@@ -104,7 +105,11 @@ void method_topology(struct hwoptd *d, struct hwoptd_call *call, const cJSON *pa
 	if (method_reject_params(call, params, no_params))
 		return;
 	cJSON *r = hwoptd_topology_json(d->topo);
-	if (!r) {
+	cJSON *k = r ? kernels_json() : NULL;
+	if (k)
+		cJSON_AddItemToObject(r, "kernels", k);
+	if (!r || !k) {
+		cJSON_Delete(r);
 		call_error(call, HWOPT_E_INTERNAL, "cannot describe the topology", NULL);
 		return;
 	}
