@@ -151,6 +151,47 @@ void hwk_free(void *p);
 /* --- int8 quantization and GEMM (section: int8) --- */
 /* --- end int8 --- */
 
+/* --- pooling and depthwise convolution (section: conv-pool) --- */
+/* 2D windows over NCHW planes, ONNX semantics: pads at the begin and end of
+ * each axis, dilation, ceil_mode (a last window must start inside the input
+ * or its begin padding), count_include_pad for averages (positions past the
+ * end padding, which ceil_mode can reach, are not counted). A NaN in a
+ * window makes its max NaN, as np.max does. Results are identical for
+ * every ISA variant and thread count. */
+struct hwk_window2d {
+	size_t kh, kw;               /* kernel */
+	size_t sh, sw;               /* strides, >= 1 */
+	size_t dh, dw;               /* dilations, >= 1 */
+	size_t pad_t, pad_l, pad_b, pad_r;
+	bool ceil_mode;
+	bool count_include_pad;      /* average pooling only */
+};
+
+/* Output height and width for an h x w input; -EINVAL when the window
+ * does not fit (or a stride/dilation/kernel is 0). */
+int hwk_window2d_output(const struct hwk_window2d *p, size_t h, size_t w, size_t *oh, size_t *ow);
+
+enum hwk_pool_kind { HWK_POOL_MAX, HWK_POOL_AVG };
+
+/* y[planes][oh][ow] from x[planes][h][w]; planes = N*C. Max pooling
+ * ignores padding; a window with no element inside gives -inf. */
+int hwk_f32_pool2d(enum hwk_pool_kind kind, const struct hwk_window2d *p, size_t planes,
+		   size_t h, size_t w, const float *x, float *y, const struct hwk_parallel *par);
+
+/* y[plane] = max or mean of x[plane][0..hw). */
+int hwk_f32_global_pool(enum hwk_pool_kind kind, size_t planes, size_t hw, const float *x,
+			float *y, const struct hwk_parallel *par);
+
+/* Depthwise convolution, NCHW, one kh x kw filter per channel (any size; the
+ * variants vectorize along output rows, strides 1 and 2 without gathers):
+ * y = clip(conv(x, w[c]) + bias[c],
+ * out_min, out_max). bias may be NULL. x is n*c planes of h x w; w is
+ * c x kh x kw; y is n*c planes of oh x ow. */
+int hwk_f32_dwconv2d(const struct hwk_window2d *p, size_t n, size_t c, size_t h, size_t w,
+		     const float *x, const float *weights, const float *bias, float out_min,
+		     float out_max, float *y, const struct hwk_parallel *par);
+/* --- end conv-pool --- */
+
 /* --- element-wise and row ops (section: eltwise) --- */
 /* --- end eltwise --- */
 

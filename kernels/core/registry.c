@@ -4,6 +4,8 @@
 static struct hwk_op *const all_ops[] = {
 	/* f32-gemm: */
 	/* int8: */
+	/* conv-pool: */
+	&hwk_op_f32_window,
 	/* eltwise: */
 	NULL,
 };

@@ -9,6 +9,8 @@
  * in its own block. */
 /* f32-gemm: */
 /* int8: */
+/* conv-pool: */
+extern struct hwk_op hwk_op_f32_window;
 /* eltwise: */
 
 #endif

@@ -52,6 +52,7 @@ def version():
 
 def clean_env(extra=None):
     env = {k: v for k, v in os.environ.items() if k not in _SYSTEMD_VARS}
+    env.pop("HWK_ISA", None)  # tests force the kernel ISA explicitly
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     if extra:
