@@ -47,7 +47,7 @@ DEB_PKGS = build-essential pkg-config libuv1-dev libcjson-dev libhwloc-dev \
            libinih-dev libsystemd-dev libcmocka-dev scdoc clang libclang-rt-14-dev \
            python3 python3-pytest systemd util-linux \
            gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
-           libopenblas-dev libdnnl-dev
+           libopenblas-dev libdnnl-dev python3-numpy python3-onnx
 
 # Kernel variants: kernels/<dtype>-<op>/<tile>-<isa>[-<variant>].c takes its
 # compiler flags from the ISA token in its name; files for the other
@@ -259,7 +259,7 @@ $(BUILD)/bench/bench_%: bench/kernels/bench_%.c bench/kernels/common.h $(KERNELS
 	  -o $@ $< $(KERNELS_LIB) $(BENCH_PEER_LIBS) -lpthread -lm
 
 bench-kernels:
-	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
+	@$(MAKE) -s deps
 	@$(MAKE) $(BENCH_K_BIN)
 	@mkdir -p $(BUILD)/bench; : > $(BUILD)/bench/kernels.json; \
 	for b in $(BENCH_K_BIN); do \

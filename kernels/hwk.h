@@ -149,6 +149,93 @@ void hwk_free(void *p);
 /* --- end f32-gemm --- */
 
 /* --- int8 quantization and GEMM (section: int8) --- */
+/* Quantization follows ONNX QuantizeLinear / DequantizeLinear:
+ *   q = saturate(rne(x / scale) + zp)      rne: round half to even; the
+ *                                          division is an IEEE f32 division
+ *   y = (float)(q - zp) * scale
+ * saturating to [0, 255] (u8) or [-128, 127] (s8). NaN quantizes to zp
+ * (the code of 0.0), +inf to the type's maximum, -inf to its minimum.
+ * Every variant gives bit-identical results (the default rounding mode,
+ * round to nearest even, is assumed).
+ *
+ * Matrices are row-major, rows x cols with a leading dimension in elements.
+ * scale and zp are per tensor (one value), per row (rows values) or per
+ * column (cols values), as axis says; zp NULL means 0 (symmetric), else each
+ * zp must lie in the type's range. Each scale must be finite and > 0.
+ * par may be NULL (the calling thread does all). Functions return 0, or
+ * -EINVAL for bad arguments (nothing is written then). */
+enum hwk_qtype { HWK_QU8, HWK_QS8 };
+enum hwk_qaxis { HWK_QAXIS_TENSOR, HWK_QAXIS_ROW, HWK_QAXIS_COL };
+
+int hwk_quantize_f32(enum hwk_qtype type, size_t rows, size_t cols, const float *x, size_t ldx,
+		     void *q, size_t ldq, enum hwk_qaxis axis, const float *scale,
+		     const int32_t *zp, const struct hwk_parallel *par);
+int hwk_dequantize_f32(enum hwk_qtype type, size_t rows, size_t cols, const void *q, size_t ldq,
+		       float *y, size_t ldy, enum hwk_qaxis axis, const float *scale,
+		       const int32_t *zp, const struct hwk_parallel *par);
+
+/* Dynamic quantization of activations, per row, to u8: ONNX
+ * DynamicQuantizeLinear applied to each row r separately, in f32:
+ *   lo = min(0, min_j x[r][j]),  hi = max(0, max_j x[r][j])  (NaN ignored)
+ *   scale[r] = hi == lo ? 1 : (hi - lo) / 255
+ *   zp[r]    = rne(clamp(0 - lo / scale[r], 0, 255))
+ *   q[r][j]  = saturate(rne(x[r][j] / scale[r]) + zp[r])
+ * (an all-zero row gets scale 1 and zero point 0, as ONNX Runtime does;
+ * a row holding +-inf gets an infinite scale and quantizes to zp, or to
+ * 0/255 for the infinities). scale and zp take rows values. */
+int hwk_qu8_dynamic_quantize_rows(size_t rows, size_t cols, const float *x, size_t ldx,
+				  uint8_t *q, size_t ldq, float *scale, uint8_t *zp,
+				  const struct hwk_parallel *par);
+
+/* u8 x s8 -> s32 GEMM, C = (A - a_zp)(B - b_zp), with A u8 (M x K) and B s8
+ * (K x N) packed once. The s32 result is exact modulo 2^32, so exact
+ * whenever the true value fits in int32: always for K <= 33025
+ * (255 * 255 * K < 2^31). Every variant, thread count and split gives
+ * bit-identical output (tasks split M x N only, never K).
+ *
+ * Outputs (per element, m row, n column, acc the exact s32 above):
+ *   HWK_QS8_S32: acc
+ *   HWK_QS8_F32: y = fmaf((float)acc, a_scale[m] * b_scale[n], bias[n])
+ *                (one f32 product a_scale*b_scale, then one fused
+ *                multiply-add; bias 0 when none)
+ *   HWK_QS8_U8:  saturate(rne(y / c_scale) + c_zp), y as for F32: the F32
+ *                result quantized by QuantizeLinear's rule above. */
+struct hwk_qs8_weights {
+	size_t k, n;
+	const int8_t *b;        /* K x N (row-major, ldb >= N), or N x K with trans */
+	size_t ldb;
+	bool trans;             /* b is N x K row-major (ldb >= K) */
+	const int8_t *zp;       /* zp_count values: 0 (none), 1 (per tensor) or n */
+	size_t zp_count;
+	const float *scale;     /* scale_count values: 0 (s32 output only), 1 or n */
+	size_t scale_count;
+	const float *bias;      /* n values, or NULL */
+};
+struct hwk_qs8_packed;
+/* Packs for the GEMM variant chosen now (which the packed weights keep:
+ * a later ISA ceiling does not change them). k, n >= 1. */
+int hwk_qs8_gemm_pack(const struct hwk_qs8_weights *w, struct hwk_qs8_packed **out);
+void hwk_qs8_gemm_packed_free(struct hwk_qs8_packed *p);
+/* The variant the weights were packed for ("6x64c4-avx512vnni"). */
+const char *hwk_qs8_gemm_packed_variant(const struct hwk_qs8_packed *p);
+
+enum hwk_qs8_output { HWK_QS8_S32, HWK_QS8_F32, HWK_QS8_U8 };
+struct hwk_qs8_gemm_args {
+	size_t m;
+	const uint8_t *a;       /* M x K, lda >= K */
+	size_t lda;
+	const uint8_t *a_zp;    /* a_zp_count values: 0 (none), 1 (per tensor) or m */
+	size_t a_zp_count;
+	const float *a_scale;   /* F32, U8: a_scale_count values, 1 or m */
+	size_t a_scale_count;
+	enum hwk_qs8_output out;
+	void *c;                /* M x N of int32_t, float or uint8_t */
+	size_t ldc;             /* in elements, >= N */
+	float c_scale;          /* U8 */
+	uint8_t c_zp;           /* U8 */
+};
+int hwk_qs8_gemm(const struct hwk_qs8_packed *b, const struct hwk_qs8_gemm_args *args,
+		 const struct hwk_parallel *par);
 /* --- end int8 --- */
 
 /* --- pooling and depthwise convolution (section: conv-pool) --- */
