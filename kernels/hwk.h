@@ -279,6 +279,31 @@ int hwk_f32_dwconv2d(const struct hwk_window2d *p, size_t n, size_t c, size_t h,
 		     float out_max, float *y, const struct hwk_parallel *par);
 /* --- end conv-pool --- */
 
+/* --- int4 weight-only GEMM (section: qb4) --- */
+/* Weights in blocks of 32 along K with one f32 scale per block and, when
+ * asymmetric, one f32 minimum: w = q*scale + min (q in 0..15), or
+ * symmetric w = (q - 8)*scale. Block b of row n holds 16 bytes: byte j has
+ * q[j] in its low nibble and q[j+16] in its high one. */
+struct hwk_qb4_weights {
+	size_t n, k;           /* output features, input features (k % 32 == 0) */
+	const uint8_t *q;      /* n x k/2 bytes, row after row */
+	const float *scale;    /* n x k/32 */
+	const float *min;      /* n x k/32, or NULL for symmetric */
+};
+
+/* Quantizes a row-major n x k f32 matrix (k % 32 == 0): symmetric blocks
+ * map max|w| to 7 (q = clamp(round(w/scale) + 8, 0, 15)); asymmetric ones
+ * map [min, max] onto 0..15. min may be NULL (symmetric). Round half to even. */
+int hwk_qb4_quantize(size_t n, size_t k, const float *w, uint8_t *q, float *scale, float *min);
+
+/* y[m][n] = sum_k x[m][k] * w[n][k] + bias[n] (bias may be NULL), the
+ * weights dequantized on the fly. x is m x k (ldx), y is m x n (ldy).
+ * Split over rows of y and blocks of n only: thread counts do not change
+ * results. */
+int hwk_f32_qb4_gemm(size_t m, const float *x, size_t ldx, const struct hwk_qb4_weights *w,
+		     const float *bias, float *y, size_t ldy, const struct hwk_parallel *par);
+/* --- end qb4 --- */
+
 /* --- element-wise and row ops (section: eltwise) --- */
 /* --- end eltwise --- */
 

@@ -6,6 +6,8 @@ static struct hwk_op *const all_ops[] = {
 	/* int8: */
 	/* conv-pool: */
 	&hwk_op_f32_window,
+	/* qb4: */
+	&hwk_op_f32_qb4_gemm,
 	/* eltwise: */
 	NULL,
 };

@@ -11,6 +11,8 @@
 /* int8: */
 /* conv-pool: */
 extern struct hwk_op hwk_op_f32_window;
+/* qb4: */
+extern struct hwk_op hwk_op_f32_qb4_gemm;
 /* eltwise: */
 
 #endif
