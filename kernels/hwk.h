@@ -304,6 +304,25 @@ int hwk_f32_qb4_gemm(size_t m, const float *x, size_t ldx, const struct hwk_qb4_
 		     const float *bias, float *y, size_t ldy, const struct hwk_parallel *par);
 /* --- end qb4 --- */
 
+/* --- reduced-precision conversions (section: cvt) --- */
+/* bf16 and f16 round to nearest even and keep NaN a (quiet) NaN. fp8
+ * follows the OCP formats ONNX uses: E4M3FN (max 448, no infinity) and E5M2
+ * (max 57344, with infinity), rounding to nearest even; with saturate, Inf
+ * and values beyond the maximum become +-max, without it they become NaN
+ * (E4M3FN) or +-Inf (E5M2), as ONNX Cast and QuantizeLinear define. The fp8
+ * calls scale: y = fp8(x / scale) and x = f32(y) * scale (per tensor). */
+enum hwk_fp8 { HWK_FP8_E4M3FN, HWK_FP8_E5M2 };
+
+void hwk_f32_to_bf16(size_t n, const float *x, uint16_t *y);
+void hwk_bf16_to_f32(size_t n, const uint16_t *x, float *y);
+void hwk_f32_to_f16(size_t n, const float *x, uint16_t *y);
+void hwk_f16_to_f32(size_t n, const uint16_t *x, float *y);
+/* -EINVAL for an unknown format or a scale that is not finite and > 0. */
+int hwk_f32_to_fp8(enum hwk_fp8 fmt, bool saturate, float scale, size_t n, const float *x,
+		   uint8_t *y);
+int hwk_fp8_to_f32(enum hwk_fp8 fmt, float scale, size_t n, const uint8_t *x, float *y);
+/* --- end cvt --- */
+
 /* --- element-wise and row ops (section: eltwise) --- */
 /* --- end eltwise --- */
 

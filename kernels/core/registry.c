@@ -8,6 +8,8 @@ static struct hwk_op *const all_ops[] = {
 	&hwk_op_f32_window,
 	/* qb4: */
 	&hwk_op_f32_qb4_gemm,
+	/* cvt: */
+	&hwk_op_f32_cvt,
 	/* eltwise: */
 	NULL,
 };

@@ -13,6 +13,8 @@
 extern struct hwk_op hwk_op_f32_window;
 /* qb4: */
 extern struct hwk_op hwk_op_f32_qb4_gemm;
+/* cvt: */
+extern struct hwk_op hwk_op_f32_cvt;
 /* eltwise: */
 
 #endif
