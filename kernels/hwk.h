@@ -324,6 +324,81 @@ int hwk_fp8_to_f32(enum hwk_fp8 fmt, float scale, size_t n, const uint8_t *x, fl
 /* --- end cvt --- */
 
 /* --- element-wise and row ops (section: eltwise) --- */
+/* f32 element-wise ops, y[i] = f(x[i]) for i < n. y == x (in place) is
+ * allowed; any other overlap of x and y is -EINVAL. Large arrays are split
+ * into fixed chunks run on par (may be NULL); every element is computed the
+ * same way whatever the thread count. NaN inputs give NaN. Accuracy per op
+ * and ISA: docs/kernels.md. */
+enum hwk_vunary_op {
+	HWK_VUNARY_RELU,        /* max(x, 0) */
+	HWK_VUNARY_LEAKY_RELU,  /* x < 0 ? alpha x : x */
+	HWK_VUNARY_GELU,        /* x Phi(x) = 0.5 x (1 + erf(x/sqrt2)) */
+	HWK_VUNARY_GELU_TANH,   /* 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) */
+	HWK_VUNARY_SILU,        /* x sigmoid(x) */
+	HWK_VUNARY_SIGMOID,     /* 1 / (1 + e^-x) */
+	HWK_VUNARY_TANH,
+	HWK_VUNARY_HARDSWISH,   /* x max(0, min(1, x/6 + 1/2)); -inf gives -0 */
+	HWK_VUNARY_HARDSIGMOID, /* max(0, min(1, alpha x + beta)) */
+	HWK_VUNARY_CLIP,        /* min(max(x, min), max); min > max gives max */
+	HWK_VUNARY_EXP,
+	HWK_VUNARY_COUNT
+};
+
+/* Parameters; NULL means the ONNX defaults: alpha 0.01 (LeakyRelu),
+ * alpha 0.2 and beta 0.5 (HardSigmoid), min -inf and max +inf (Clip). */
+struct hwk_vunary_params {
+	float alpha, beta; /* LeakyRelu alpha; HardSigmoid alpha, beta (finite) */
+	float min, max;    /* Clip bounds (not NaN) */
+};
+
+/* 0, or -EINVAL for an unknown op, NULL x/y with n > 0, partial overlap,
+ * or a bad parameter. */
+int hwk_f32_vunary(enum hwk_vunary_op op, const struct hwk_vunary_params *params, size_t n,
+		   const float *x, float *y, const struct hwk_parallel *par);
+
+/* Row ops over `rows` rows of n floats; row r of x starts at x + r*ldx,
+ * of y at y + r*ldy (ld >= n; floats in the gaps are never touched). In
+ * place when x == y and ldx == ldy; other overlaps are -EINVAL. Rows are
+ * split across par (may be NULL); each row is computed by one task, the
+ * same way for any thread count. -EINVAL also for NULL pointers where data
+ * is needed, ld < n, or sizes whose byte extent overflows. */
+
+/* y = exp(x - max) / sum(exp(x - max)) per row. A NaN or +inf in a row,
+ * or a row all -inf, gives a row of NaN (as the ONNX reference does);
+ * -inf entries alone give 0. */
+int hwk_f32_softmax(size_t rows, size_t n, const float *x, size_t ldx, float *y, size_t ldy,
+		    const struct hwk_parallel *par);
+/* y = x - max - log(sum(exp(x - max))) per row; specials as softmax, and
+ * -inf entries give -inf. */
+int hwk_f32_logsoftmax(size_t rows, size_t n, const float *x, size_t ldx, float *y, size_t ldy,
+		       const struct hwk_parallel *par);
+
+/* ONNX LayerNormalization over the last axis (stash_type float):
+ * mean = sum(x)/n, var = sum((x-mean)^2)/n, rstd = 1/sqrt(var + epsilon),
+ * y = (x - mean) rstd gamma + beta. gamma and beta hold n floats, NULL
+ * meaning 1 and 0. mean and inv_std_dev (may be NULL) receive one float per
+ * row (the ONNX Mean and InvStdDev outputs). epsilon must be finite and
+ * >= 0; a constant row with epsilon > 0 gives y = beta. */
+int hwk_f32_layernorm(size_t rows, size_t n, const float *x, size_t ldx, const float *gamma,
+		      const float *beta, float epsilon, float *y, size_t ldy, float *mean,
+		      float *inv_std_dev, const struct hwk_parallel *par);
+/* ONNX RMSNormalization over the last axis: y = x / sqrt(sum(x^2)/n + epsilon)
+ * * gamma (gamma NULL means 1). */
+int hwk_f32_rmsnorm(size_t rows, size_t n, const float *x, size_t ldx, const float *gamma,
+		    float epsilon, float *y, size_t ldy, const struct hwk_parallel *par);
+
+/* BatchNormalization for inference, folded: scale = gamma / sqrt(var + eps),
+ * bias = beta - mean * scale, per channel, computed in double (gamma,
+ * beta NULL mean 1, 0). -EINVAL for a negative or NaN var, a bad epsilon,
+ * or var + epsilon == 0. */
+int hwk_f32_batchnorm_fold(size_t channels, const float *gamma, const float *beta,
+			   const float *mean, const float *var, float epsilon, float *scale,
+			   float *bias);
+/* y = x scale[c] + bias[c] over NCHW: batch x channels planes of `spatial`
+ * floats each, contiguous. In place when y == x. */
+int hwk_f32_batchnorm(size_t batch, size_t channels, size_t spatial, const float *x,
+		      const float *scale, const float *bias, float *y,
+		      const struct hwk_parallel *par);
 /* --- end eltwise --- */
 
 #ifdef __cplusplus

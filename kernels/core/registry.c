@@ -11,6 +11,22 @@ static struct hwk_op *const all_ops[] = {
 	/* cvt: */
 	&hwk_op_f32_cvt,
 	/* eltwise: */
+	&hwk_op_f32_relu,
+	&hwk_op_f32_leakyrelu,
+	&hwk_op_f32_gelu,
+	&hwk_op_f32_gelu_tanh,
+	&hwk_op_f32_silu,
+	&hwk_op_f32_sigmoid,
+	&hwk_op_f32_tanh,
+	&hwk_op_f32_hardswish,
+	&hwk_op_f32_hardsigmoid,
+	&hwk_op_f32_clip,
+	&hwk_op_f32_exp,
+	&hwk_op_f32_softmax,
+	&hwk_op_f32_logsoftmax,
+	&hwk_op_f32_layernorm,
+	&hwk_op_f32_rmsnorm,
+	&hwk_op_f32_batchnorm,
 	NULL,
 };
 

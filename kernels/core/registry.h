@@ -16,5 +16,21 @@ extern struct hwk_op hwk_op_f32_qb4_gemm;
 /* cvt: */
 extern struct hwk_op hwk_op_f32_cvt;
 /* eltwise: */
+extern struct hwk_op hwk_op_f32_relu;
+extern struct hwk_op hwk_op_f32_leakyrelu;
+extern struct hwk_op hwk_op_f32_gelu;
+extern struct hwk_op hwk_op_f32_gelu_tanh;
+extern struct hwk_op hwk_op_f32_silu;
+extern struct hwk_op hwk_op_f32_sigmoid;
+extern struct hwk_op hwk_op_f32_tanh;
+extern struct hwk_op hwk_op_f32_hardswish;
+extern struct hwk_op hwk_op_f32_hardsigmoid;
+extern struct hwk_op hwk_op_f32_clip;
+extern struct hwk_op hwk_op_f32_exp;
+extern struct hwk_op hwk_op_f32_softmax;
+extern struct hwk_op hwk_op_f32_logsoftmax;
+extern struct hwk_op hwk_op_f32_layernorm;
+extern struct hwk_op hwk_op_f32_rmsnorm;
+extern struct hwk_op hwk_op_f32_batchnorm;
 
 #endif
