@@ -177,12 +177,12 @@ int hwk_dequantize_f32(enum hwk_qtype type, size_t rows, size_t cols, const void
 /* Dynamic quantization of activations, per row, to u8: ONNX
  * DynamicQuantizeLinear applied to each row r separately, in f32:
  *   lo = min(0, min_j x[r][j]),  hi = max(0, max_j x[r][j])  (NaN ignored)
- *   scale[r] = hi == lo ? 1 : (hi - lo) / 255
+ *   scale[r] = (hi - lo) / 255, or 1 where that is 0
  *   zp[r]    = rne(clamp(0 - lo / scale[r], 0, 255))
  *   q[r][j]  = saturate(rne(x[r][j] / scale[r]) + zp[r])
  * (an all-zero row gets scale 1 and zero point 0, as ONNX Runtime does;
- * a row holding +-inf gets an infinite scale and quantizes to zp, or to
- * 0/255 for the infinities). scale and zp take rows values. */
+ * a row holding +-inf gets an infinite scale, zero point 0 and all codes
+ * 0). scale and zp take rows values. */
 int hwk_qu8_dynamic_quantize_rows(size_t rows, size_t cols, const float *x, size_t ldx,
 				  uint8_t *q, size_t ldq, float *scale, uint8_t *zp,
 				  const struct hwk_parallel *par);
@@ -213,7 +213,8 @@ struct hwk_qs8_weights {
 };
 struct hwk_qs8_packed;
 /* Packs for the GEMM variant chosen now (which the packed weights keep:
- * a later ISA ceiling does not change them). k, n >= 1. */
+ * a later ISA ceiling does not change them). k or n may be 0 (K = 0 gives
+ * acc = 0). -ENOMEM when out of memory. */
 int hwk_qs8_gemm_pack(const struct hwk_qs8_weights *w, struct hwk_qs8_packed **out);
 void hwk_qs8_gemm_packed_free(struct hwk_qs8_packed *p);
 /* The variant the weights were packed for ("6x64c4-avx512vnni"). */

@@ -4,6 +4,8 @@
 static struct hwk_op *const all_ops[] = {
 	/* f32-gemm: */
 	/* int8: */
+	&hwk_op_q8_cvt,
+	&hwk_op_qs8_gemm,
 	/* conv-pool: */
 	&hwk_op_f32_window,
 	/* qb4: */

@@ -9,6 +9,8 @@
  * in its own block. */
 /* f32-gemm: */
 /* int8: */
+extern struct hwk_op hwk_op_q8_cvt;
+extern struct hwk_op hwk_op_qs8_gemm;
 /* conv-pool: */
 extern struct hwk_op hwk_op_f32_window;
 /* qb4: */
