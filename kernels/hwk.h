@@ -146,6 +146,59 @@ void *hwk_alloc(size_t bytes); /* NULL on failure (or bytes 0) */
 void hwk_free(void *p);
 
 /* --- f32 GEMM (section: f32-gemm) --- */
+/* C = epilogue(alpha * op(A) * op(B) + beta * C), all row-major:
+ * op(A) is M x K (A is M x K, or K x M when trans_a), op(B) is K x N (B is
+ * K x N, or N x K when trans_b), C is M x N. Any size, including 0: with
+ * K == 0 or alpha == 0, A and B are not read and C = epilogue(beta * C).
+ * beta == 0 never reads C (NaN there is overwritten). Leading dimensions
+ * count floats and must cover a row: lda >= (trans_a ? M : K), ldb >=
+ * (trans_b ? K : N), ldc >= N (checked only when that matrix is read or
+ * written). Elements of C outside the M x N window are never touched.
+ *
+ * The epilogue (NULL: none) is applied to each tile while it is in
+ * registers, in this order: + bias[j] (per column, N floats), then the
+ * activation, then the clip to [clip_min, clip_max]. GELU and SiLU use
+ * vector approximations with |error| < 1e-6 * max(1, |x|) (measured in
+ * tests/unit/kernels/test_f32_gemm.c).
+ *
+ * par (may be NULL) runs tasks that each own a tile of C and the whole K
+ * range, so results are bit-identical for any thread count. Returns 0,
+ * -EINVAL for bad arguments, -ENOMEM when scratch cannot be allocated. */
+enum hwk_f32_gemm_act {
+	HWK_F32_GEMM_ACT_NONE = 0,
+	HWK_F32_GEMM_ACT_RELU,      /* max(x, 0) */
+	HWK_F32_GEMM_ACT_GELU,      /* x/2 (1 + erf(x / sqrt 2)) */
+	HWK_F32_GEMM_ACT_GELU_TANH, /* x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+	HWK_F32_GEMM_ACT_SILU,      /* x / (1 + e^-x) */
+};
+
+struct hwk_f32_gemm_epilogue {
+	const float *bias;          /* NULL, or N floats added to every row */
+	enum hwk_f32_gemm_act act;
+	bool clip;                  /* clamp to [clip_min, clip_max] last */
+	float clip_min, clip_max;
+};
+
+int hwk_f32_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
+		 const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+		 size_t ldc, const struct hwk_f32_gemm_epilogue *ep, const struct hwk_parallel *par);
+
+/* B packed once (weights at model load) in the layout of the microkernel
+ * chosen now; hwk_f32_gemm_packed gives the same bits as hwk_f32_gemm with
+ * the unpacked B. If the ISA ceiling changes afterwards, the packed B keeps
+ * using the variant it was packed for. */
+struct hwk_f32_packed_b;
+/* Bytes hwk_f32_gemm_pack_b will allocate for a K x N op(B). */
+size_t hwk_f32_gemm_packed_b_size(size_t K, size_t N);
+/* NULL with errno EINVAL (B NULL with K*N > 0, ldb too small) or ENOMEM. */
+struct hwk_f32_packed_b *hwk_f32_gemm_pack_b(size_t K, size_t N, const float *B, size_t ldb,
+					     bool trans_b);
+void hwk_f32_gemm_packed_b_free(struct hwk_f32_packed_b *pb);
+/* As hwk_f32_gemm; N and K must be those B was packed with (-EINVAL). */
+int hwk_f32_gemm_packed(bool trans_a, size_t M, size_t N, size_t K, float alpha, const float *A,
+			size_t lda, const struct hwk_f32_packed_b *B, float beta, float *C,
+			size_t ldc, const struct hwk_f32_gemm_epilogue *ep,
+			const struct hwk_parallel *par);
 /* --- end f32-gemm --- */
 
 /* --- int8 quantization and GEMM (section: int8) --- */

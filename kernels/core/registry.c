@@ -3,6 +3,7 @@
 /* NULL-terminated; one line per op. */
 static struct hwk_op *const all_ops[] = {
 	/* f32-gemm: */
+	&hwk_op_f32_gemm,
 	/* int8: */
 	&hwk_op_q8_cvt,
 	&hwk_op_qs8_gemm,

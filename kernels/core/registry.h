@@ -8,6 +8,7 @@
 /* Ops add `extern struct hwk_op hwk_op_<name>;` lines below, each family
  * in its own block. */
 /* f32-gemm: */
+extern struct hwk_op hwk_op_f32_gemm;
 /* int8: */
 extern struct hwk_op hwk_op_q8_cvt;
 extern struct hwk_op hwk_op_qs8_gemm;
