@@ -377,6 +377,62 @@ int hwk_f32_to_fp8(enum hwk_fp8 fmt, bool saturate, float scale, size_t n, const
 int hwk_fp8_to_f32(enum hwk_fp8 fmt, float scale, size_t n, const uint8_t *x, float *y);
 /* --- end cvt --- */
 
+/* --- reservoir computing and CfC (section: rnn) --- */
+/* A sparse matrix in CSR form: row r holds col[k], val[k] for k in
+ * [row_ptr[r], row_ptr[r+1]). */
+struct hwk_csr {
+	size_t rows, cols;
+	const uint32_t *row_ptr; /* rows + 1 entries, non-decreasing */
+	const uint32_t *col;     /* < cols */
+	const float *val;
+};
+
+/* y = A x. -EINVAL for a malformed matrix (checked as it is read). Rows are
+ * split across par; each y[r] sums in column order whatever the threads. */
+int hwk_f32_spmv(const struct hwk_csr *a, const float *x, float *y, const struct hwk_parallel *par);
+
+/* Spectral radius of an n x n matrix (dense row-major w, or sparse ws) by
+ * power iteration. Complex dominant pairs make single-step norm ratios
+ * oscillate, so the estimate is the geometric mean of the growth over the
+ * last half of the iterations (Gelfand's formula), stopping when it moves
+ * less than tol (relative) over 16 iterations or after max_iter. */
+int hwk_spectral_radius(size_t n, const float *w, const struct hwk_csr *ws, unsigned max_iter,
+			float tol, float *rho);
+
+/* Echo-state network: x' = (1 - a) x + a tanh(W_in u + W x + b), for a
+ * batch of states at once. W dense (n_res x n_res) or sparse; W_in is
+ * n_res x n_in; weights are packed at creation. */
+struct hwk_esn;
+struct hwk_esn *hwk_esn_create(size_t n_in, size_t n_res, const float *w_in, const float *w,
+			       const struct hwk_csr *w_sparse, const float *bias, float leak);
+void hwk_esn_destroy(struct hwk_esn *e);
+/* u is batch x n_in (ldu), x is batch x n_res (ldx), updated in place. */
+int hwk_esn_step(const struct hwk_esn *e, size_t batch, const float *u, size_t ldu, float *x,
+		 size_t ldx, const struct hwk_parallel *par);
+
+/* Closed-form continuous-time cell (CfC, Hasani et al. 2022, the default
+ * form of the ncps package):
+ *   z   = act(W_bb [u; h] + b_bb)            (no backbone: z = [u; h])
+ *   ff1 = tanh(W_ff1 z + b_ff1), ff2 = tanh(W_ff2 z + b_ff2)
+ *   g   = sigmoid((W_ta z + b_ta) dt + (W_tb z + b_tb))
+ *   h'  = ff1 (1 - g) + g ff2
+ * Each head matrix is n_hidden x n_z, n_z = n_backbone or n_in + n_hidden. */
+enum hwk_cfc_act { HWK_CFC_LECUN_TANH, HWK_CFC_TANH, HWK_CFC_RELU, HWK_CFC_SILU, HWK_CFC_GELU };
+struct hwk_cfc_weights {
+	size_t n_in, n_hidden, n_backbone;  /* n_backbone 0: no backbone */
+	enum hwk_cfc_act backbone_act;      /* LeCun tanh: 1.7159 tanh(0.666 x) */
+	const float *w_bb, *b_bb;           /* n_backbone x (n_in + n_hidden), n_backbone */
+	const float *w_ff1, *b_ff1, *w_ff2, *b_ff2, *w_ta, *b_ta, *w_tb, *b_tb;
+};
+struct hwk_cfc;
+struct hwk_cfc *hwk_cfc_create(const struct hwk_cfc_weights *w);
+void hwk_cfc_destroy(struct hwk_cfc *c);
+/* h (batch x n_hidden, ldh) is updated in place; dt per batch row, or NULL
+ * for 1. */
+int hwk_cfc_step(const struct hwk_cfc *c, size_t batch, const float *u, size_t ldu, float *h,
+		 size_t ldh, const float *dt, const struct hwk_parallel *par);
+/* --- end rnn --- */
+
 /* --- element-wise and row ops (section: eltwise) --- */
 /* f32 element-wise ops, y[i] = f(x[i]) for i < n. y == x (in place) is
  * allowed; any other overlap of x and y is -EINVAL. Large arrays are split

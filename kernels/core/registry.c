@@ -13,6 +13,8 @@ static struct hwk_op *const all_ops[] = {
 	&hwk_op_f32_qb4_gemm,
 	/* cvt: */
 	&hwk_op_f32_cvt,
+	/* rnn: */
+	&hwk_op_f32_spmv,
 	/* eltwise: */
 	&hwk_op_f32_relu,
 	&hwk_op_f32_leakyrelu,

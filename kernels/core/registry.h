@@ -18,6 +18,8 @@ extern struct hwk_op hwk_op_f32_window;
 extern struct hwk_op hwk_op_f32_qb4_gemm;
 /* cvt: */
 extern struct hwk_op hwk_op_f32_cvt;
+/* rnn: */
+extern struct hwk_op hwk_op_f32_spmv;
 /* eltwise: */
 extern struct hwk_op hwk_op_f32_relu;
 extern struct hwk_op hwk_op_f32_leakyrelu;
