@@ -433,6 +433,82 @@ int hwk_cfc_step(const struct hwk_cfc *c, size_t batch, const float *u, size_t l
 		 size_t ldh, const float *dt, const struct hwk_parallel *par);
 /* --- end rnn --- */
 
+/* --- attention (section: attention) --- */
+/* Scaled dot-product attention, flash-style: for each batch b, head h and
+ * query row i,
+ *   o[b][h][i] = sum_j softmax_j(q[b][h][i] . k[b][g][j] * scale + mask[b][i][j]) v[b][g][j]
+ * with g = h / (num_heads / num_kv_heads) (grouped-query attention;
+ * num_kv_heads == num_heads is multi-head, 1 is multi-query). The S x S
+ * score matrix never exists: keys are visited in blocks with a running
+ * maximum and sum per row (online softmax), in f32.
+ *
+ * Layout: each tensor is [batch][heads][seq][head_dim] with strides in
+ * floats for batch, head and row (strides[0], [1], [2]); the head_dim
+ * elements of a row are contiguous, and a row stride must be >= head_dim.
+ * q and o have num_heads heads and q_len rows, k and v num_kv_heads heads
+ * and kv_len rows. hwk_f32_attention_strides fills dense strides. Any
+ * head_dim >= 1 (vectorized along it, tails masked).
+ *
+ * causal: query row i sits at position kv_len - q_len + i (bottom-right
+ * aligned: prefill when q_len == kv_len; the new rows of a decode step
+ * otherwise) and sees keys j <= that position. mask (may be NULL) is
+ * additive, q_len x kv_len per batch (row stride mask_ld >= kv_len, batch
+ * stride mask_batch_stride, 0 to share one mask), the same for every head;
+ * it may hold -inf. A row that sees no key (causal with kv_len < q_len, or
+ * all its mask -inf) gives zeros; kv_len 0 gives zeros. scale 0 means
+ * 1/sqrt(head_dim); otherwise any finite value. NaN or +inf in the inputs
+ * give NaN rows.
+ *
+ * Accuracy: the vector variants are within 2e-5 + 1e-4 |ref| of a double
+ * reference for |q|, |k|, |v| <= 1 (tests/unit/kernels/test_attention.c).
+ * par (may be NULL) runs one task per (batch, head, block of 64 query
+ * rows), so results are bit-identical for any thread count. Returns 0,
+ * -EINVAL for bad arguments (nothing written), -ENOMEM for scratch. */
+struct hwk_f32_attention {
+	size_t batch, num_heads, num_kv_heads, head_dim;
+	size_t q_len, kv_len;
+	const float *q;
+	size_t q_strides[3];
+	const float *k;
+	size_t k_strides[3];
+	const float *v;
+	size_t v_strides[3];
+	float *o;
+	size_t o_strides[3];
+	float scale;               /* 0: 1/sqrt(head_dim) */
+	bool causal;
+	const float *mask;         /* NULL, or additive q_len x kv_len per batch */
+	size_t mask_ld, mask_batch_stride;
+};
+int hwk_f32_attention(const struct hwk_f32_attention *a, const struct hwk_parallel *par);
+/* Dense [batch][heads][seq][head_dim] strides. */
+void hwk_f32_attention_strides(size_t heads, size_t seq, size_t head_dim, size_t strides[3]);
+
+/* A KV cache for token-by-token decoding: K and V of every position so far,
+ * [batch][num_kv_heads][capacity][head_dim], grown (doubling, copied) as
+ * rows are appended. Not thread-safe: one user at a time. */
+struct hwk_f32_kv_cache;
+/* capacity may be 0 (grown on first append). NULL with errno EINVAL or ENOMEM. */
+struct hwk_f32_kv_cache *hwk_f32_kv_cache_create(size_t batch, size_t num_kv_heads,
+						 size_t head_dim, size_t capacity);
+void hwk_f32_kv_cache_free(struct hwk_f32_kv_cache *c);
+size_t hwk_f32_kv_cache_len(const struct hwk_f32_kv_cache *c);
+void hwk_f32_kv_cache_clear(struct hwk_f32_kv_cache *c);  /* length 0, memory kept */
+int hwk_f32_kv_cache_reserve(struct hwk_f32_kv_cache *c, size_t capacity);
+/* Appends n positions: k and v are [batch][num_kv_heads][n][head_dim] with
+ * the given strides. 0, -EINVAL, or -ENOMEM (the cache is unchanged). */
+int hwk_f32_kv_cache_append(struct hwk_f32_kv_cache *c, size_t n, const float *k,
+			    const size_t k_strides[3], const float *v, const size_t v_strides[3]);
+/* Attention of q_len query rows, the last q_len positions appended
+ * (q_len <= length), against every cached position: hwk_f32_attention with
+ * kv_len = the cache length (so causal row i sees positions
+ * <= length - q_len + i). q and o are [batch][num_heads][q_len][head_dim]. */
+int hwk_f32_kv_cache_attention(const struct hwk_f32_kv_cache *c, size_t num_heads, size_t q_len,
+			       const float *q, const size_t q_strides[3], float *o,
+			       const size_t o_strides[3], float scale, bool causal,
+			       const struct hwk_parallel *par);
+/* --- end attention --- */
+
 /* --- element-wise and row ops (section: eltwise) --- */
 /* f32 element-wise ops, y[i] = f(x[i]) for i < n. y == x (in place) is
  * allowed; any other overlap of x and y is -EINVAL. Large arrays are split

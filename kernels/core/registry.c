@@ -15,6 +15,8 @@ static struct hwk_op *const all_ops[] = {
 	&hwk_op_f32_cvt,
 	/* rnn: */
 	&hwk_op_f32_spmv,
+	/* attention: */
+	&hwk_op_f32_attention,
 	/* eltwise: */
 	&hwk_op_f32_relu,
 	&hwk_op_f32_leakyrelu,

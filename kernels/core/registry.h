@@ -20,6 +20,8 @@ extern struct hwk_op hwk_op_f32_qb4_gemm;
 extern struct hwk_op hwk_op_f32_cvt;
 /* rnn: */
 extern struct hwk_op hwk_op_f32_spmv;
+/* attention: */
+extern struct hwk_op hwk_op_f32_attention;
 /* eltwise: */
 extern struct hwk_op hwk_op_f32_relu;
 extern struct hwk_op hwk_op_f32_leakyrelu;
