@@ -17,6 +17,8 @@ static struct hwk_op *const all_ops[] = {
 	&hwk_op_f32_spmv,
 	/* attention: */
 	&hwk_op_f32_attention,
+	/* conv: */
+	&hwk_op_f32_conv,
 	/* eltwise: */
 	&hwk_op_f32_relu,
 	&hwk_op_f32_leakyrelu,

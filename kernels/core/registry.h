@@ -22,6 +22,8 @@ extern struct hwk_op hwk_op_f32_cvt;
 extern struct hwk_op hwk_op_f32_spmv;
 /* attention: */
 extern struct hwk_op hwk_op_f32_attention;
+/* conv: */
+extern struct hwk_op hwk_op_f32_conv;
 /* eltwise: */
 extern struct hwk_op hwk_op_f32_relu;
 extern struct hwk_op hwk_op_f32_leakyrelu;
