@@ -201,6 +201,47 @@ int hwk_f32_gemm_packed(bool trans_a, size_t M, size_t N, size_t K, float alpha,
 			const struct hwk_parallel *par);
 /* --- end f32-gemm --- */
 
+/* --- reduced-precision weight GEMM (section: rpw-gemm) --- */
+/* C = epilogue(alpha * A * W + beta * C) with A f32 (M x K, row-major, lda
+ * >= K) and the weights W (K x N) stored in a reduced precision and packed
+ * once (at model load):
+ *   HWK_RPW_BF16        uint16_t bf16 bits
+ *   HWK_RPW_F16         uint16_t IEEE half bits
+ *   HWK_RPW_FP8_E4M3FN, HWK_RPW_FP8_E5M2
+ *                       uint8_t codes, w = fp8(code) * scale (per tensor,
+ *                       as hwk_fp8_to_f32)
+ * C, alpha, beta, the epilogue, ldc and par behave as in hwk_f32_gemm
+ * (tasks own tiles of C: bit-identical results for any thread count).
+ *
+ * Precision: f16 and fp8 weights, and bf16 weights on CPUs without a bf16
+ * dot-product instruction, are decoded exactly to f32 and multiplied in
+ * f32 (error as hwk_f32_gemm, against the decoded weights). bf16 weights
+ * packed for the AVX-512 BF16 variant ("12x32-avx512bf16",
+ * vdpbf16ps) also round A to bf16 (nearest even, denormals to zero), a
+ * relative error up to 2^-8 per element of A (and bf16 denormal weights
+ * count as 0): |C - exact| <= (2^-8 +
+ * (K+2) 2^-24) * sum_k |a_ik w_kj| plus the epilogue's own error. */
+enum hwk_rpw_type { HWK_RPW_BF16, HWK_RPW_F16, HWK_RPW_FP8_E4M3FN, HWK_RPW_FP8_E5M2 };
+
+struct hwk_rpw_packed_b;
+/* B is K x N (row-major, ldb >= N), or N x K with trans_b (ldb >= K), in
+ * elements of the type; scale is used by fp8 only (finite, > 0). Packs for
+ * the variant chosen now, which the packed weights keep. NULL with errno
+ * EINVAL (bad type, B NULL with K*N > 0, ldb too small, bad fp8 scale) or
+ * ENOMEM. */
+struct hwk_rpw_packed_b *hwk_rpw_gemm_pack_b(enum hwk_rpw_type type, size_t K, size_t N,
+					     const void *B, size_t ldb, bool trans_b, float scale);
+void hwk_rpw_gemm_packed_b_free(struct hwk_rpw_packed_b *pb);
+/* The microkernel the weights were packed for: "12x32-avx512bf16" (bf16
+ * pairs), or the f32-gemm variant the decoded weights feed ("12x32-avx512f"). */
+const char *hwk_rpw_gemm_packed_variant(const struct hwk_rpw_packed_b *pb);
+/* 0; -EINVAL for bad arguments (N, K not those B was packed with), -ENOMEM
+ * when scratch cannot be allocated. */
+int hwk_rpw_gemm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+		 const struct hwk_rpw_packed_b *B, float beta, float *C, size_t ldc,
+		 const struct hwk_f32_gemm_epilogue *ep, const struct hwk_parallel *par);
+/* --- end rpw-gemm --- */
+
 /* --- int8 quantization and GEMM (section: int8) --- */
 /* Quantization follows ONNX QuantizeLinear / DequantizeLinear:
  *   q = saturate(rne(x / scale) + zp)      rne: round half to even; the
@@ -332,6 +373,73 @@ int hwk_f32_dwconv2d(const struct hwk_window2d *p, size_t n, size_t c, size_t h,
 		     const float *x, const float *weights, const float *bias, float out_min,
 		     float out_max, float *y, const struct hwk_parallel *par);
 /* --- end conv-pool --- */
+
+/* --- convolution (section: conv) --- */
+/* ONNX Conv over NCHW f32: x is n x c_in x h x w, weights are
+ * c_out x (c_in/groups) x kh x kw, y is n x c_out x oh x ow with oh, ow from
+ * hwk_window2d_output (win.ceil_mode must be false; count_include_pad is
+ * ignored). Implicit GEMM: the weights are packed once into the f32 GEMM
+ * microkernel's A panels; each task forms the input patches (im2col) of a
+ * tile of output pixels, one k block at a time, in a bounded scratch buffer
+ * (1x1 stride-1 unpadded convolutions read x in place) and writes y in
+ * NCHW directly. Depthwise convolutions (groups == c_in == c_out) with no
+ * activation or ReLU go to hwk_f32_dwconv2d.
+ *
+ * The epilogue is the GEMM's (NULL: none): + bias[co] (c_out floats, one
+ * per output channel), the activation, then the clip. Tasks split images,
+ * groups, pixel tiles and output-channel blocks, never the reduction, whose
+ * order depends only on the shape, the variant and the cache sizes: results
+ * are bit-identical for any thread count. If the ISA ceiling changes after
+ * packing, the packed weights keep using their variant. */
+struct hwk_conv2d {
+	size_t c_in, c_out, groups;  /* groups >= 1 divides c_in and c_out */
+	struct hwk_window2d win;
+};
+struct hwk_f32_conv2d_packed;
+/* NULL with errno EINVAL (bad geometry, weights NULL) or ENOMEM. */
+struct hwk_f32_conv2d_packed *hwk_f32_conv2d_pack(const struct hwk_conv2d *p,
+						  const float *weights);
+void hwk_f32_conv2d_packed_free(struct hwk_f32_conv2d_packed *w);
+/* The GEMM variant the weights were packed for ("12x32-avx512f"). */
+const char *hwk_f32_conv2d_packed_variant(const struct hwk_f32_conv2d_packed *w);
+/* 0, -EINVAL (NULL x/y with n > 0, window does not fit, bad epilogue),
+ * -ENOMEM. */
+int hwk_f32_conv2d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t h, size_t wd,
+		   const float *x, float *y, const struct hwk_f32_gemm_epilogue *ep,
+		   const struct hwk_parallel *par);
+
+/* 1D convolution, x n x c_in x l, weights c_out x (c_in/groups) x k, y
+ * n x c_out x ol: the 2D path with h = 1 (packed weights are 2D ones). */
+struct hwk_conv1d {
+	size_t c_in, c_out, groups;
+	size_t k, stride, dilation, pad_begin, pad_end;
+};
+struct hwk_f32_conv2d_packed *hwk_f32_conv1d_pack(const struct hwk_conv1d *p,
+						  const float *weights);
+/* Output length; -EINVAL when the window does not fit. */
+int hwk_conv1d_output(const struct hwk_conv1d *p, size_t l, size_t *ol);
+int hwk_f32_conv1d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t l, const float *x,
+		   float *y, const struct hwk_f32_gemm_epilogue *ep,
+		   const struct hwk_parallel *par);
+
+/* Event-driven 1D convolution of spike trains: the input is binary, one
+ * uint8_t per (image, channel, time), n x c_in x l, nonzero meaning a
+ * spike. The result is dense conv1d of the 0/1 signal, y = bias + sum over
+ * spikes (c, t) of the weight columns w[:, c, kk] at the outputs o with
+ * o*stride + kk*dilation - pad_begin == t: only spikes cost work (one
+ * vector add of c_out/groups floats per spike and tap). Sums run in order
+ * of (c, t) per output, so results equal dense conv1d up to f32 rounding
+ * (exactly when every partial sum is exact, e.g. small integer weights)
+ * and are identical for any thread count (tasks split images and output
+ * time blocks). bias may be NULL. */
+struct hwk_f32_conv1d_spike_weights;
+struct hwk_f32_conv1d_spike_weights *hwk_f32_conv1d_spike_pack(const struct hwk_conv1d *p,
+							       const float *weights);
+void hwk_f32_conv1d_spike_free(struct hwk_f32_conv1d_spike_weights *w);
+int hwk_f32_conv1d_spikes(const struct hwk_f32_conv1d_spike_weights *w, size_t n, size_t l,
+			  const uint8_t *spikes, const float *bias, float *y,
+			  const struct hwk_parallel *par);
+/* --- end conv --- */
 
 /* --- int4 weight-only GEMM (section: qb4) --- */
 /* Weights in blocks of 32 along K with one f32 scale per block and, when
@@ -508,73 +616,6 @@ int hwk_f32_kv_cache_attention(const struct hwk_f32_kv_cache *c, size_t num_head
 			       const size_t o_strides[3], float scale, bool causal,
 			       const struct hwk_parallel *par);
 /* --- end attention --- */
-
-/* --- convolution (section: conv) --- */
-/* ONNX Conv over NCHW f32: x is n x c_in x h x w, weights are
- * c_out x (c_in/groups) x kh x kw, y is n x c_out x oh x ow with oh, ow from
- * hwk_window2d_output (win.ceil_mode must be false; count_include_pad is
- * ignored). Implicit GEMM: the weights are packed once into the f32 GEMM
- * microkernel's A panels; each task forms the input patches (im2col) of a
- * tile of output pixels, one k block at a time, in a bounded scratch buffer
- * (1x1 stride-1 unpadded convolutions read x in place) and writes y in
- * NCHW directly. Depthwise convolutions (groups == c_in == c_out) with no
- * activation or ReLU go to hwk_f32_dwconv2d.
- *
- * The epilogue is the GEMM's (NULL: none): + bias[co] (c_out floats, one
- * per output channel), the activation, then the clip. Tasks split images,
- * groups, pixel tiles and output-channel blocks, never the reduction, whose
- * order depends only on the shape, the variant and the cache sizes: results
- * are bit-identical for any thread count. If the ISA ceiling changes after
- * packing, the packed weights keep using their variant. */
-struct hwk_conv2d {
-	size_t c_in, c_out, groups;  /* groups >= 1 divides c_in and c_out */
-	struct hwk_window2d win;
-};
-struct hwk_f32_conv2d_packed;
-/* NULL with errno EINVAL (bad geometry, weights NULL) or ENOMEM. */
-struct hwk_f32_conv2d_packed *hwk_f32_conv2d_pack(const struct hwk_conv2d *p,
-						  const float *weights);
-void hwk_f32_conv2d_packed_free(struct hwk_f32_conv2d_packed *w);
-/* The GEMM variant the weights were packed for ("12x32-avx512f"). */
-const char *hwk_f32_conv2d_packed_variant(const struct hwk_f32_conv2d_packed *w);
-/* 0, -EINVAL (NULL x/y with n > 0, window does not fit, bad epilogue),
- * -ENOMEM. */
-int hwk_f32_conv2d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t h, size_t wd,
-		   const float *x, float *y, const struct hwk_f32_gemm_epilogue *ep,
-		   const struct hwk_parallel *par);
-
-/* 1D convolution, x n x c_in x l, weights c_out x (c_in/groups) x k, y
- * n x c_out x ol: the 2D path with h = 1 (packed weights are 2D ones). */
-struct hwk_conv1d {
-	size_t c_in, c_out, groups;
-	size_t k, stride, dilation, pad_begin, pad_end;
-};
-struct hwk_f32_conv2d_packed *hwk_f32_conv1d_pack(const struct hwk_conv1d *p,
-						  const float *weights);
-/* Output length; -EINVAL when the window does not fit. */
-int hwk_conv1d_output(const struct hwk_conv1d *p, size_t l, size_t *ol);
-int hwk_f32_conv1d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t l, const float *x,
-		   float *y, const struct hwk_f32_gemm_epilogue *ep,
-		   const struct hwk_parallel *par);
-
-/* Event-driven 1D convolution of spike trains: the input is binary, one
- * uint8_t per (image, channel, time), n x c_in x l, nonzero meaning a
- * spike. The result is dense conv1d of the 0/1 signal, y = bias + sum over
- * spikes (c, t) of the weight columns w[:, c, kk] at the outputs o with
- * o*stride + kk*dilation - pad_begin == t: only spikes cost work (one
- * vector add of c_out/groups floats per spike and tap). Sums run in order
- * of (c, t) per output, so results equal dense conv1d up to f32 rounding
- * (exactly when every partial sum is exact, e.g. small integer weights)
- * and are identical for any thread count (tasks split images and output
- * time blocks). bias may be NULL. */
-struct hwk_f32_conv1d_spike_weights;
-struct hwk_f32_conv1d_spike_weights *hwk_f32_conv1d_spike_pack(const struct hwk_conv1d *p,
-							       const float *weights);
-void hwk_f32_conv1d_spike_free(struct hwk_f32_conv1d_spike_weights *w);
-int hwk_f32_conv1d_spikes(const struct hwk_f32_conv1d_spike_weights *w, size_t n, size_t l,
-			  const uint8_t *spikes, const float *bias, float *y,
-			  const struct hwk_parallel *par);
-/* --- end conv --- */
 
 /* --- element-wise and row ops (section: eltwise) --- */
 /* f32 element-wise ops, y[i] = f(x[i]) for i < n. y == x (in place) is

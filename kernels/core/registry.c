@@ -4,11 +4,16 @@
 static struct hwk_op *const all_ops[] = {
 	/* f32-gemm: */
 	&hwk_op_f32_gemm,
+	/* rpw-gemm: */
+	&hwk_op_bf16_gemm,
+	&hwk_op_rpw_decode,
 	/* int8: */
 	&hwk_op_q8_cvt,
 	&hwk_op_qs8_gemm,
 	/* conv-pool: */
 	&hwk_op_f32_window,
+	/* conv: */
+	&hwk_op_f32_conv,
 	/* qb4: */
 	&hwk_op_f32_qb4_gemm,
 	/* cvt: */
@@ -17,8 +22,6 @@ static struct hwk_op *const all_ops[] = {
 	&hwk_op_f32_spmv,
 	/* attention: */
 	&hwk_op_f32_attention,
-	/* conv: */
-	&hwk_op_f32_conv,
 	/* eltwise: */
 	&hwk_op_f32_relu,
 	&hwk_op_f32_leakyrelu,

@@ -9,11 +9,16 @@
  * in its own block. */
 /* f32-gemm: */
 extern struct hwk_op hwk_op_f32_gemm;
+/* rpw-gemm: */
+extern struct hwk_op hwk_op_bf16_gemm;
+extern struct hwk_op hwk_op_rpw_decode;
 /* int8: */
 extern struct hwk_op hwk_op_q8_cvt;
 extern struct hwk_op hwk_op_qs8_gemm;
 /* conv-pool: */
 extern struct hwk_op hwk_op_f32_window;
+/* conv: */
+extern struct hwk_op hwk_op_f32_conv;
 /* qb4: */
 extern struct hwk_op hwk_op_f32_qb4_gemm;
 /* cvt: */
@@ -22,8 +27,6 @@ extern struct hwk_op hwk_op_f32_cvt;
 extern struct hwk_op hwk_op_f32_spmv;
 /* attention: */
 extern struct hwk_op hwk_op_f32_attention;
-/* conv: */
-extern struct hwk_op hwk_op_f32_conv;
 /* eltwise: */
 extern struct hwk_op hwk_op_f32_relu;
 extern struct hwk_op hwk_op_f32_leakyrelu;
