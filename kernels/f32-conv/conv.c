@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kernels/f32-gemm/gemm.h"
+#include "kernels/core/scratch.h"
 #include "kernels/hwk.h"
 
 static const struct hwk_variant variants[] = {
@@ -64,43 +65,8 @@ struct hwk_f32_conv2d_packed {
 	float *raw;          /* depthwise only: the weights as given */
 };
 
-/* ---- Scratch: one block kept for reuse, as the GEMM does ---------------- */
-#define SCRATCH_HDR 64
-#define SCRATCH_KEEP_MAX ((size_t)64 << 20)
-static _Atomic(char *) scratch_slot;
-
-static float *scratch_get(size_t bytes)
-{
-	char *h = atomic_exchange(&scratch_slot, NULL);
-	if (h) {
-		size_t have;
-		memcpy(&have, h, sizeof(have));
-		if (have >= bytes)
-			return (float *)(void *)(h + SCRATCH_HDR);
-		hwk_free(h);
-	}
-	if (bytes > SIZE_MAX - SCRATCH_HDR)
-		return NULL;
-	h = hwk_alloc(SCRATCH_HDR + bytes);
-	if (!h)
-		return NULL;
-	memcpy(h, &bytes, sizeof(bytes));
-	return (float *)(void *)(h + SCRATCH_HDR);
-}
-
-static void scratch_put(float *p)
-{
-	if (!p)
-		return;
-	char *h = (char *)p - SCRATCH_HDR;
-	size_t have;
-	memcpy(&have, h, sizeof(have));
-	if (have > SCRATCH_KEEP_MAX) {
-		hwk_free(h);
-		return;
-	}
-	hwk_free(atomic_exchange(&scratch_slot, h));
-}
+/* One patch buffer kept for reuse between calls (kernels/core/scratch.h). */
+static struct hwk_scratch_slot scratch = HWK_SCRATCH_SLOT(((size_t)64 << 20));
 
 /* ---- Packing ------------------------------------------------------------ */
 
@@ -466,12 +432,12 @@ int hwk_f32_conv2d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t h, si
 		size_t sf;
 		if (!mul_ok(base * w->K, j.pt, &sf) || sf > SIZE_MAX / sizeof(float))
 			return -ENOMEM;
-		j.shared = scratch_get(sf * sizeof(float));
+		j.shared = hwk_scratch_get(&scratch, sf * sizeof(float));
 		if (!j.shared)
 			return -ENOMEM;
 		hwk_parallel_for(par, base * div_up(w->K, w->kc), patch_task, &j);
 		hwk_parallel_for(par, tasks, conv_task, &j);
-		scratch_put(j.shared);
+		hwk_scratch_put(&scratch, j.shared);
 		return 0;
 	}
 	j.slots = min_sz(threads, tasks);
@@ -481,11 +447,11 @@ int hwk_f32_conv2d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t h, si
 	for (size_t i = 0; i < j.slots; i++)
 		atomic_init(&busy[i], 0);
 	j.busy = busy;
-	j.scratch = scratch_get(j.slots * j.buf_floats * sizeof(float));
+	j.scratch = hwk_scratch_get(&scratch, j.slots * j.buf_floats * sizeof(float));
 	if (!j.scratch)
 		return -ENOMEM;
 	hwk_parallel_for(par, tasks, conv_task, &j);
-	scratch_put(j.scratch);
+	hwk_scratch_put(&scratch, j.scratch);
 	return 0;
 }
 

@@ -3,11 +3,11 @@
  * the arithmetic lives in the microkernel variant files. */
 #include <errno.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "kernels/f32-gemm/gemm.h"
+#include "kernels/core/scratch.h"
 #include "kernels/hwk.h"
 
 static const struct hwk_variant variants[] = {
@@ -81,46 +81,8 @@ static void plan_blocking(const struct f32_gemm_ukr *u, size_t K, struct plan *p
 	p->nb = nb < p->nr ? p->nr : nb;
 }
 
-/* ---- Scratch ------------------------------------------------------------
- * Packing buffers are large; allocating them per call would fault pages in
- * every time. One buffer is kept for reuse (exchanged atomically, so
- * concurrent callers simply allocate their own). */
-#define SCRATCH_HDR 64
-#define SCRATCH_KEEP_MAX ((size_t)256 << 20)
-static _Atomic(char *) scratch_slot;
-
-static float *scratch_get(size_t bytes)
-{
-	char *h = atomic_exchange(&scratch_slot, NULL);
-	if (h) {
-		size_t have;
-		memcpy(&have, h, sizeof(have));
-		if (have >= bytes)
-			return (float *)(void *)(h + SCRATCH_HDR);
-		hwk_free(h);
-	}
-	if (bytes > SIZE_MAX - SCRATCH_HDR)
-		return NULL;
-	h = hwk_alloc(SCRATCH_HDR + bytes);
-	if (!h)
-		return NULL;
-	memcpy(h, &bytes, sizeof(bytes));
-	return (float *)(void *)(h + SCRATCH_HDR);
-}
-
-static void scratch_put(float *p)
-{
-	if (!p)
-		return;
-	char *h = (char *)p - SCRATCH_HDR;
-	size_t have;
-	memcpy(&have, h, sizeof(have));
-	if (have > SCRATCH_KEEP_MAX) {
-		hwk_free(h);
-		return;
-	}
-	hwk_free(atomic_exchange(&scratch_slot, h));
-}
+/* One packing buffer kept for reuse between calls (kernels/core/scratch.h). */
+static struct hwk_scratch_slot scratch = HWK_SCRATCH_SLOT(((size_t)256 << 20));
 
 /* ---- Packing ------------------------------------------------------------ */
 
@@ -400,7 +362,7 @@ int hwk_f32_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float
 	size_t na_pad = (na_floats + 15) & ~(size_t)15;
 	float *s = NULL;
 	if (na_pad + nb_floats) {
-		s = scratch_get((na_pad + nb_floats) * sizeof(float));
+		s = hwk_scratch_get(&scratch, (na_pad + nb_floats) * sizeof(float));
 		if (!s)
 			return -ENOMEM;
 	}
@@ -417,7 +379,7 @@ int hwk_f32_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float
 		rc = gemm_core(u, trans_a, M, N, K, alpha, A, lda, pb, 0, NULL, beta, C, ldc, ep,
 			       par, na_floats ? s : NULL);
 	}
-	scratch_put(s);
+	hwk_scratch_put(&scratch, s);
 	return rc;
 }
 
@@ -501,11 +463,11 @@ int hwk_f32_gemm_packed(bool trans_a, size_t M, size_t N, size_t K, float alpha,
 	float *sa = NULL;
 	if (pack_a_wanted(u, M, K)) {
 		size_t na = packed_a_floats(u, M, K);
-		if (na > SIZE_MAX / sizeof(float) - 64 || !(sa = scratch_get(na * sizeof(float))))
+		if (na > SIZE_MAX / sizeof(float) - 64 || !(sa = hwk_scratch_get(&scratch, na * sizeof(float))))
 			return -ENOMEM;
 	}
 	rc = gemm_core(u, trans_a, M, N, K, alpha, A, lda, K ? B->data : NULL, 0, NULL, beta, C,
 		       ldc, ep, par, sa);
-	scratch_put(sa);
+	hwk_scratch_put(&scratch, sa);
 	return rc;
 }

@@ -18,12 +18,12 @@
  * whole K range, kc depends only on K and the variant, so results are
  * bit-identical for any thread count. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "kernels/bf16-gemm/gemm.h"
 #include "kernels/f32-gemm/gemm.h"
+#include "kernels/core/scratch.h"
 #include "kernels/hwk.h"
 #include "kernels/rpw-gemm/decode.h"
 
@@ -68,43 +68,8 @@ static size_t div_up(size_t a, size_t b)
 	return (a + b - 1) / b;
 }
 
-/* ---- Scratch (one kept for reuse, as f32-gemm does) ---------------------- */
-#define SCRATCH_HDR 64
-#define SCRATCH_KEEP_MAX ((size_t)256 << 20)
-static _Atomic(char *) scratch_slot;
-
-static void *scratch_get(size_t bytes)
-{
-	char *h = atomic_exchange(&scratch_slot, NULL);
-	if (h) {
-		size_t have;
-		memcpy(&have, h, sizeof(have));
-		if (have >= bytes)
-			return h + SCRATCH_HDR;
-		hwk_free(h);
-	}
-	if (bytes > SIZE_MAX - SCRATCH_HDR)
-		return NULL;
-	h = hwk_alloc(SCRATCH_HDR + bytes);
-	if (!h)
-		return NULL;
-	memcpy(h, &bytes, sizeof(bytes));
-	return h + SCRATCH_HDR;
-}
-
-static void scratch_put(void *p)
-{
-	if (!p)
-		return;
-	char *h = (char *)p - SCRATCH_HDR;
-	size_t have;
-	memcpy(&have, h, sizeof(have));
-	if (have > SCRATCH_KEEP_MAX) {
-		hwk_free(h);
-		return;
-	}
-	hwk_free(atomic_exchange(&scratch_slot, h));
-}
+/* One packing buffer kept for reuse between calls (kernels/core/scratch.h). */
+static struct hwk_scratch_slot scratch = HWK_SCRATCH_SLOT(((size_t)256 << 20));
 
 /* ---- Packed B ------------------------------------------------------------ */
 
@@ -411,7 +376,7 @@ int hwk_rpw_gemm(size_t M, size_t N, size_t K, float alpha, const float *A, size
 	a_bytes = (a_bytes + 63) & ~(size_t)63;
 	if (a_bytes > SIZE_MAX / 2 - dec_bytes)
 		return -ENOMEM;
-	unsigned char *s = scratch_get(a_bytes + dec_bytes);
+	unsigned char *s = hwk_scratch_get(&scratch, a_bytes + dec_bytes);
 	if (!s)
 		return -ENOMEM;
 	if (B->bu) {
@@ -435,6 +400,6 @@ int hwk_rpw_gemm(size_t M, size_t N, size_t K, float alpha, const float *A, size
 		}
 	}
 	hwk_parallel_for(par, ntasks, compute_task, &j);
-	scratch_put(s);
+	hwk_scratch_put(&scratch, s);
 	return 0;
 }
