@@ -30,7 +30,7 @@ BIN      ?= bin
 SANFLAGS  =
 endif
 
-PKGS      = libuv libcjson hwloc inih libsystemd
+PKGS      = libuv libcjson hwloc inih libsystemd libprotobuf-c
 TEST_PKGS = cmocka
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -39,7 +39,7 @@ WARN     ?= -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prot
             -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DHWOPTD_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
-             $(SANFLAGS) -I. -MMD -MP $(PKG_CFLAGS)
+             $(SANFLAGS) -I. -I$(BUILD)/gen -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # Debian packages: build, tests, docs, fuzzing, integration tooling.
@@ -47,7 +47,8 @@ DEB_PKGS = build-essential pkg-config libuv1-dev libcjson-dev libhwloc-dev \
            libinih-dev libsystemd-dev libcmocka-dev scdoc clang libclang-rt-14-dev \
            python3 python3-pytest systemd util-linux \
            gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
-           libopenblas-dev libdnnl-dev python3-numpy python3-onnx
+           libopenblas-dev libdnnl-dev python3-numpy python3-onnx \
+           libprotobuf-c-dev protobuf-c-compiler
 
 # Kernel variants: kernels/<dtype>-<op>/<tile>-<isa>[-<variant>].c takes its
 # compiler flags from the ISA token in its name; files for the other
@@ -77,6 +78,8 @@ PROTO_SRC   := $(sort $(wildcard proto/*.c))
 KERNELS_ALL := $(sort $(wildcard kernels/*.c kernels/*/*.c))
 KERNELS_SRC := $(foreach f,$(KERNELS_ALL),$(if $(filter $(FOREIGN_ISAS),$(call isa_of,$(f))),,$(f)))
 CLIENT_SRC  := $(sort $(wildcard clients/c/*.c))
+RUNTIME_SRC := $(sort $(wildcard runtime/*.c runtime/ops/*.c))
+RUNNER_SRC  := $(sort $(wildcard runtime/runner/*.c))
 DAEMON_SRC  := $(sort $(wildcard daemon/*.c daemon/telemetry/*.c))
 CTL_SRC     := $(sort $(wildcard ctl/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -87,16 +90,19 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROTO_LIB   = $(BUILD)/libhwproto.a
 KERNELS_LIB = $(BUILD)/libhwk.a
 CLIENT_LIB  = $(BUILD)/libhwoptclient.a
+RUNTIME_LIB = $(BUILD)/libhwrt.a
+GEN         = $(BUILD)/gen
+ONNX_PROTO ?= /usr/lib/python3/dist-packages/onnx/onnx.proto
 DAEMON_OBJ  = $(call obj,$(DAEMON_SRC))
 DAEMON_LIBOBJ = $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
-.PHONY: all deps probe run check check-unit check-integration check-conformance \
+.PHONY: FORCE all deps probe run check check-unit check-integration check-conformance \
         fuzz man install uninstall clean bench bench-daemon bench-kernels check-kernels check-arm
 
-all: $(BIN)/hwoptd $(BIN)/hwoptctl man
+all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -105,6 +111,23 @@ $(BUILD)/obj/%.o: %.c
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 $(KERNELS_LIB): $(call obj,$(KERNELS_SRC))
 $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
+$(RUNTIME_LIB): $(call obj,$(RUNTIME_SRC)) $(GEN)/onnx.pb-c.o
+
+# The ONNX protobuf decoder is generated from Debian's onnx.proto, and the
+# operator table from the RT_OP_DEFINE lines of runtime/ops/*.c (rewritten
+# only when the list changes, so adding an op rebuilds one file).
+$(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h: $(ONNX_PROTO)
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+$(GEN)/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
+	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) -w -I$(GEN) -c -o $@ $<
+$(GEN)/runtime_op_list.h: FORCE
+	@mkdir -p $(GEN)
+	@sed -n 's/^RT_OP_DEFINE(\([A-Za-z0-9_]*\)).*/X(\1)/p' runtime/ops/*.c | sort > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(call obj,$(RUNTIME_SRC) $(RUNNER_SRC)): | $(GEN)/onnx.pb-c.h $(GEN)/runtime_op_list.h
+$(BUILD)/obj/runtime/ops/registry.o: $(GEN)/runtime_op_list.h
+FORCE:
 $(BUILD)/%.a:
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -112,6 +135,10 @@ $(BUILD)/%.a:
 $(BIN)/hwoptd: $(DAEMON_OBJ) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(BIN)/hwopt-run: $(call obj,$(RUNNER_SRC)) $(RUNTIME_LIB) $(KERNELS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libprotobuf-c libcjson) -lpthread -lm
 
 $(BIN)/hwoptctl: $(call obj,$(CTL_SRC)) $(CLIENT_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
@@ -152,7 +179,8 @@ probe:
 	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) && command -v scdoc >/dev/null && \
 	  command -v $(CLANG) >/dev/null && $(PYTHON) -c 'import pytest' 2>/dev/null && \
 	  command -v systemd-analyze >/dev/null && command -v systemd-socket-activate >/dev/null && \
-	  command -v $(ARM_CC) >/dev/null && command -v qemu-aarch64 >/dev/null
+	  command -v $(ARM_CC) >/dev/null && command -v qemu-aarch64 >/dev/null && \
+	  command -v protoc-c >/dev/null
 
 run:
 	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
@@ -196,8 +224,9 @@ check-integration: $(BIN)/hwoptd $(BIN)/hwoptctl
 	  HWOPT_SRCDIR=$(CURDIR) HWOPT_SANITIZE=$(SANITIZE) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
-check-conformance:
-	@echo "conformance: no ONNX runtime yet (issue 4); nothing to run"
+# The ONNX backend node tests, generated on the machine by python3-onnx.
+check-conformance: $(BIN)/hwopt-run
+	$(PYTHON) tests/conformance/run.py $(BIN)/hwopt-run $(BUILD)/conformance
 
 # --- fuzzing (clang libFuzzer) ------------------------------------------------
 
