@@ -31,6 +31,8 @@ enum {
 	RT_OP_SHAPE_ONLY = 1u << 2,
 	/* Results differ between runs (random generators): never folded. */
 	RT_OP_NONDETERMINISTIC = 1u << 3,
+	/* Made only by the optimizer's fusions; a model naming it is refused. */
+	RT_OP_INTERNAL = 1u << 4,
 };
 
 struct rt_op {
@@ -58,8 +60,11 @@ struct rt_op {
 
 #define RT_OP_DEFINE(NAME) const struct rt_op rt_op_##NAME
 
-/* The table, from the generated list. NULL when the op is unknown. */
+/* The table, from the generated list. NULL when the op is unknown.
+ * rt_op_lookup finds only what models may name; rt_op_internal also the
+ * optimizer's own ops. */
 const struct rt_op *rt_op_lookup(const char *domain, const char *name);
+const struct rt_op *rt_op_internal(const char *name);
 
 /* Helpers for op files. */
 int rt_check_io(const struct rt_node *n, int min_in, int max_in, int min_out, int max_out,

@@ -17,23 +17,31 @@ static const struct rt_op *const table[] = {
 };
 #define N_OPS (sizeof(table) / sizeof(table[0]))
 
-const struct rt_op *rt_op_lookup(const char *domain, const char *name)
+const struct rt_op *rt_op_internal(const char *name)
 {
-	if (domain && *domain && strcmp(domain, "ai.onnx") != 0)
-		return NULL;
 	for (size_t i = 0; i < N_OPS; i++)
 		if (strcmp(table[i]->name, name) == 0)
 			return table[i];
 	return NULL;
 }
 
+const struct rt_op *rt_op_lookup(const char *domain, const char *name)
+{
+	if (domain && *domain && strcmp(domain, "ai.onnx") != 0)
+		return NULL;
+	const struct rt_op *op = rt_op_internal(name);
+	return op && !(op->flags & RT_OP_INTERNAL) ? op : NULL;
+}
+
 size_t hwrt_ops(const struct hwrt_op_info **out)
 {
 	static struct hwrt_op_info info[N_OPS];
+	size_t n = 0;
 	for (size_t i = 0; i < N_OPS; i++)
-		info[i] = (struct hwrt_op_info){ table[i]->name, table[i]->since, 17 };
+		if (!(table[i]->flags & RT_OP_INTERNAL))
+			info[n++] = (struct hwrt_op_info){ table[i]->name, table[i]->since, 17 };
 	*out = info;
-	return N_OPS;
+	return n;
 }
 
 int rt_check_io(const struct rt_node *n, int min_in, int max_in, int min_out, int max_out,
