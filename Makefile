@@ -237,6 +237,17 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell $(PKG_CONFIG) --cflags libcjson) \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lm
 
+# The model loader target links the runtime built with clang and the
+# instrumentation, and the gcc-built kernels (the loader is what it tests).
+FUZZ_RT_SRC = $(RUNTIME_SRC) $(GEN)/onnx.pb-c.c
+$(BUILD)/fuzz/fuzz_model: tests/fuzz/fuzz_model.c $(GEN)/onnx.pb-c.c $(GEN)/runtime_op_list.h \
+		$(RUNTIME_SRC) $(KERNELS_LIB)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(GEN) -w \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ \
+	  tests/fuzz/fuzz_model.c $(FUZZ_RT_SRC) $(KERNELS_LIB) \
+	  $(shell $(PKG_CONFIG) --libs libprotobuf-c) -lpthread -lm
+
 fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do \
 	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \

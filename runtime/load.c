@@ -250,6 +250,13 @@ static int load_graph(struct rt_graph *g, Onnx__GraphProto *gp, const char *base
 				return -1;
 		}
 	}
+	for (int i = 0; i < g->n_nodes; i++) {
+		struct rt_node *n = &g->nodes[i];
+		char label[256];
+		if (n->n_out < 1 || n->out[0] < 0)
+			return rt_fail(e, "%s: its first output has no name",
+				       rt_node_label(n, label, sizeof(label)));
+	}
 	for (size_t i = 0; i < gp->n_output; i++) {
 		const char *name = gp->output[i]->name;
 		if (!name || !*name)

@@ -386,7 +386,7 @@ static int plan(struct hwrt_session *s, const struct hwrt_tensor *inputs, struct
 		s->pv[sp[j].v].offset = offs[j];
 	free(sp);
 	free(offs);
-	if (top > s->arena_cap) {
+	if (top > s->arena_cap || !s->arena) {
 		rt_free(s->arena);
 		s->arena = rt_alloc(top);
 		if (!s->arena) {

@@ -41,7 +41,8 @@ static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
 			return rt_fail(e, "invalid dim %lld in the shape", (long long)d);
 		}
 		dims[i] = d;
-		known *= d;
+		if (__builtin_mul_overflow(known, d, &known))
+			return rt_fail(e, "the target shape is too large");
 	}
 	int64_t count = hwrt_tensor_count(x);
 	if (infer_at >= 0) {
