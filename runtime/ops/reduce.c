@@ -257,7 +257,8 @@ RED_FN(red_i32, int32_t, int64_t, NAN_I)
 RED_FN(red_u32, uint32_t, uint64_t, NAN_I)
 RED_FN(red_i64, int64_t, int64_t, NAN_I)
 RED_FN(red_u64, uint64_t, uint64_t, NAN_I)
-RED_FN(red_f32_generic, float, float, NAN_F)
+/* Float products and short sums of contiguous rows accumulate in double. */
+RED_FN(red_f32_generic, float, double, NAN_F)
 
 /* Float sums of contiguous rows in eight lanes so they vectorize. */
 static void red_f32(const struct step *s, int64_t o0, int64_t o1, int64_t i0, int64_t i1)
@@ -314,6 +315,44 @@ static void run_step(struct step *s, const struct hwk_parallel *par)
 		}
 	}
 	hwk_parallel_for(par, tasks, step_task, s);
+}
+
+/* Long contiguous reductions into few outputs (a full reduction) go in
+ * fixed blocks whose partial results are then reduced: the blocking never
+ * depends on the thread count, so neither do the results. */
+#define RED_BLOCK 16384
+struct blocked {
+	const struct step *s;
+	char *part;
+	int64_t nb;
+	size_t es;
+};
+
+static void block_task(void *p, size_t t)
+{
+	const struct blocked *b = p;
+	int64_t o = (int64_t)t / b->nb, k = (int64_t)t % b->nb;
+	int64_t r0 = k * RED_BLOCK, len = b->s->R - r0 < RED_BLOCK ? b->s->R - r0 : RED_BLOCK;
+	struct step sub = *b->s;
+	sub.x = (const char *)b->s->x + (size_t)(o * b->s->R + r0) * b->es;
+	sub.y = b->part + (size_t)t * b->es;
+	sub.O = 1;
+	sub.R = len;
+	b->s->fn(&sub, 0, 1, 0, 1);
+}
+
+static int run_blocked(struct step *s, size_t es, const struct hwk_parallel *par)
+{
+	struct blocked b = { s, NULL, (s->R + RED_BLOCK - 1) / RED_BLOCK, es };
+	if (!(b.part = rt_alloc((size_t)(s->O * b.nb) * es)))
+		return -1;
+	hwk_parallel_for(par, (size_t)(s->O * b.nb), block_task, &b);
+	struct step fin = *s;
+	fin.x = b.part;
+	fin.R = b.nb;
+	run_step(&fin, NULL);
+	rt_free(b.part);
+	return 0;
 }
 
 /* The value a reduction over no elements gives. */
@@ -436,7 +475,15 @@ int rt_reduce_run(const struct rt_node *n, enum rt_red kind, const struct hwrt_t
 		if (prev >= 0 && !(dst = rt_alloc((size_t)(s.O * s.I) * es)))
 			goto oom;
 		s.y = dst;
-		run_step(&s, x->par);
+		if (s.I == 1 && s.O < 16 && s.R >= 2 * RED_BLOCK) {
+			if (run_blocked(&s, es, x->par)) {
+				if (prev >= 0)
+					rt_free(dst);
+				goto oom;
+			}
+		} else {
+			run_step(&s, x->par);
+		}
 		if (owned)
 			rt_free(owned);
 		owned = prev >= 0 ? dst : NULL;
