@@ -51,6 +51,9 @@ static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
  * stride lda) and b (source stride ldb, destination stride 1), repeated
  * over the other dims. */
 #define BLK 32
+/* few source rows per tile: power-of-two row pitches map them to one cache
+ * set, and more than the associativity would thrash it */
+#define BLKB 8
 struct tjob {
 	int nouter;
 	int64_t odims[SU_MAX_DIMS], ostride_src[SU_MAX_DIMS], ostride_dst[SU_MAX_DIMS];
@@ -64,8 +67,8 @@ struct tjob {
 	static void tblock_##T(const T *s, T *d, int64_t a0, int64_t a1, int64_t B,       \
 			       int64_t lda, int64_t ldb)                                   \
 	{                                                                                 \
-		for (int64_t b0 = 0; b0 < B; b0 += BLK) {                                 \
-			int64_t b1 = b0 + BLK < B ? b0 + BLK : B;                         \
+		for (int64_t b0 = 0; b0 < B; b0 += BLKB) {                                 \
+			int64_t b1 = b0 + BLKB < B ? b0 + BLKB : B;                       \
 			for (int64_t a = a0; a < a1; a++)                                 \
 				for (int64_t b = b0; b < b1; b++)                         \
 					d[a * lda + b] = s[a + b * ldb];                  \
