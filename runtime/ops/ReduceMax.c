@@ -1,0 +1,22 @@
+/* ReduceMax: the maximum over the given axes (all by default), keepdims;
+ * NaN propagates and an empty set gives -inf. */
+#include "runtime/ops/reduce.h"
+
+static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
+{
+	return rt_reduce_check(n, g, false, e);
+}
+
+static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
+		 struct hwrt_tensor *const *out, struct rt_err *e)
+{
+	return rt_reduce_infer(n, RT_RED_MAX, in, out, e);
+}
+
+static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,
+	       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)
+{
+	return rt_reduce_run(n, RT_RED_MAX, in, out, x, e);
+}
+
+RT_OP_DEFINE(ReduceMax) = { .name = "ReduceMax", .since = 1, .check = check, .infer = infer, .run = run };

@@ -1,0 +1,23 @@
+/* ReduceSum: the sum over the given axes (all by default), keepdims; axes is
+ * an attribute before opset 13 and an optional input from 13, where
+ * noop_with_empty_axes makes empty axes the identity. */
+#include "runtime/ops/reduce.h"
+
+static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
+{
+	return rt_reduce_check(n, g, g->opset >= 13, e);
+}
+
+static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
+		 struct hwrt_tensor *const *out, struct rt_err *e)
+{
+	return rt_reduce_infer(n, RT_RED_SUM, in, out, e);
+}
+
+static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,
+	       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)
+{
+	return rt_reduce_run(n, RT_RED_SUM, in, out, x, e);
+}
+
+RT_OP_DEFINE(ReduceSum) = { .name = "ReduceSum", .since = 1, .check = check, .infer = infer, .run = run };
