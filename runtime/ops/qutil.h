@@ -95,7 +95,7 @@ int rt_qconv_s32(const struct rt_qconv *q, const struct hwrt_tensor *x,
 int rt_qconv_prepare(struct rt_node *n, const struct rt_graph *g, int iw, int iwzp,
 		     struct rt_err *e);
 
-/* Whether input k is absent or a constant of exactly one element. */
+/* Fails unless t is absent (NULL) or holds exactly one element. */
 int rt_q_scalar_input(const char *what, const struct hwrt_tensor *t, struct rt_err *e);
 
 /* QuantizeLinear / DequantizeLinear layout: x seen as outer x ch x inner
