@@ -12,14 +12,32 @@
 /* Folding must not blow a small graph up into a huge constant. */
 #define FOLD_MAX_BYTES ((size_t)64 << 20)
 
+static int eval(const struct rt_graph *g, const struct rt_node *n,
+		const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
+		struct hwrt_tensor *shapes, struct hwrt_tensor **outp,
+		const struct hwk_parallel *par, char *label, struct rt_err *e);
+
 int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 		 const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
 		 const struct hwk_parallel *par, struct rt_err *e)
 {
-	struct hwrt_tensor shapes[16], *outp[16];
 	char label[256];
-	if (n->n_out > 16)
-		return rt_fail(e, "%s: too many outputs", rt_node_label(n, label, sizeof(label)));
+	struct hwrt_tensor *shapes = calloc((size_t)n->n_out + 1, sizeof(*shapes));
+	struct hwrt_tensor **outp = calloc((size_t)n->n_out + 1, sizeof(*outp));
+	if (!shapes || !outp) {
+		free(shapes), free(outp);
+		return rt_fail(e, "out of memory");
+	}
+	int rc = eval(g, n, in, outs, shapes, outp, par, label, e);
+	free(shapes), free(outp);
+	return rc;
+}
+
+static int eval(const struct rt_graph *g, const struct rt_node *n,
+		const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
+		struct hwrt_tensor *shapes, struct hwrt_tensor **outp,
+		const struct hwk_parallel *par, char *label, struct rt_err *e)
+{
 	for (int k = 0; k < n->n_out; k++) {
 		memset(&shapes[k], 0, sizeof(shapes[k]));
 		outp[k] = n->out[k] >= 0 ? &shapes[k] : NULL;
@@ -30,7 +48,7 @@ int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 	if (rc == RT_NEED_VALUE)
 		return RT_NEED_VALUE;
 	if (rc < 0)
-		return rt_fail(e, "%s: %s", rt_node_label(n, label, sizeof(label)), ie.msg);
+		return rt_fail(e, "%s: %s", rt_node_label(n, label, 256), ie.msg);
 	for (int k = 0; k < n->n_out; k++) {
 		if (!outp[k])
 			continue;
@@ -39,7 +57,7 @@ int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 			for (int j = 0; j < k; j++)
 				rt_tensor_free(outs[j]);
 			return rt_fail(e, "%s: cannot allocate output %d (%s, rank %d)",
-				       rt_node_label(n, label, sizeof(label)), k,
+				       rt_node_label(n, label, 256), k,
 				       hwrt_dtype_name(shapes[k].dtype), shapes[k].rank);
 		}
 	}
@@ -47,7 +65,7 @@ int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 	if (n->op->run(n, in, outs, &x, &ie) < 0) {
 		for (int k = 0; k < n->n_out; k++)
 			rt_tensor_free(outs[k]);
-		return rt_fail(e, "%s: %s", rt_node_label(n, label, sizeof(label)), ie.msg);
+		return rt_fail(e, "%s: %s", rt_node_label(n, label, 256), ie.msg);
 	}
 	return 0;
 }
@@ -62,6 +80,12 @@ static bool value_static(const struct rt_value *v)
 	return true;
 }
 
+static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, struct rt_err *e);
+static int fold_with(struct rt_graph *g, struct rt_node *n, struct hwrt_tensor *tin,
+		     const struct hwrt_tensor **in, struct hwrt_tensor *shapes,
+		     struct hwrt_tensor **outp, struct hwrt_tensor **outs, size_t *folded,
+		     struct rt_err *e);
+
 int rt_fold_and_infer(struct rt_graph *g, size_t *folded, struct rt_err *e)
 {
 	*folded = 0;
@@ -69,12 +93,36 @@ int rt_fold_and_infer(struct rt_graph *g, size_t *folded, struct rt_err *e)
 		struct rt_node *n = &g->nodes[i];
 		if (n->dead)
 			continue;
-		struct hwrt_tensor tin[16];
-		const struct hwrt_tensor *in[16];
+		int rc = fold_node(g, n, folded, e);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, struct rt_err *e)
+{
+	size_t io = (size_t)(n->n_in > n->n_out ? n->n_in : n->n_out) + 1;
+	struct hwrt_tensor *tin = calloc(io, sizeof(*tin)), *shapes = calloc(io, sizeof(*shapes));
+	const struct hwrt_tensor **in = calloc(io, sizeof(*in));
+	struct hwrt_tensor **outp = calloc(io, sizeof(*outp)), **outs = calloc(io, sizeof(*outs));
+	int rc = -1;
+	if (tin && shapes && in && outp && outs)
+		rc = fold_with(g, n, tin, in, shapes, outp, outs, folded, e);
+	else
+		rt_fail(e, "out of memory");
+	free(tin), free(shapes), free(in), free(outp), free(outs);
+	return rc;
+}
+
+static int fold_with(struct rt_graph *g, struct rt_node *n, struct hwrt_tensor *tin,
+		     const struct hwrt_tensor **in, struct hwrt_tensor *shapes,
+		     struct hwrt_tensor **outp, struct hwrt_tensor **outs, size_t *folded,
+		     struct rt_err *e)
+{
+	{
 		bool all_static = true, all_const = true;
 		char label[256];
-		if (n->n_in > 16)
-			return rt_fail(e, "%s: too many inputs", rt_node_label(n, label, sizeof(label)));
 		for (int k = 0; k < n->n_in; k++) {
 			in[k] = NULL;
 			if (n->in[k] < 0)
@@ -94,8 +142,7 @@ int rt_fold_and_infer(struct rt_graph *g, size_t *folded, struct rt_err *e)
 			in[k] = &tin[k];
 		}
 		if (!all_static)
-			continue; /* shapes bound per run */
-		struct hwrt_tensor shapes[16], *outp[16];
+			return 0; /* shapes bound per run */
 		for (int k = 0; k < n->n_out; k++) {
 			memset(&shapes[k], 0, sizeof(shapes[k]));
 			outp[k] = n->out[k] >= 0 ? &shapes[k] : NULL;
@@ -105,7 +152,7 @@ int rt_fold_and_infer(struct rt_graph *g, size_t *folded, struct rt_err *e)
 		if (rc < 0)
 			return rt_fail(e, "%s: %s", rt_node_label(n, label, sizeof(label)), ie.msg);
 		if (rc == RT_NEED_VALUE)
-			continue;
+			return 0;
 		size_t out_bytes = 0;
 		for (int k = 0; k < n->n_out; k++) {
 			if (!outp[k])
@@ -125,13 +172,12 @@ int rt_fold_and_infer(struct rt_graph *g, size_t *folded, struct rt_err *e)
 		bool shape_only = (n->op->flags & RT_OP_SHAPE_ONLY) != 0;
 		if (g->opt.no_optimize || !(all_const || shape_only) || out_bytes > FOLD_MAX_BYTES ||
 		    (n->op->flags & RT_OP_NONDETERMINISTIC))
-			continue;
-		struct hwrt_tensor *outs[16];
+			return 0;
 		rc = rt_eval_node(g, n, in, outs, NULL, e);
 		if (rc < 0)
 			return -1;
 		if (rc == RT_NEED_VALUE)
-			continue;
+			return 0;
 		for (int k = 0; k < n->n_out; k++)
 			if (outs[k])
 				rt_value_set_const(&g->values[n->out[k]], outs[k], outs[k]);

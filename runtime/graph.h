@@ -68,6 +68,7 @@ enum rt_act {
 struct rt_node {
 	char *name, *op_type, *domain;
 	const struct rt_op *op;
+	int opset; /* the model's default-domain opset, for version semantics */
 	int n_in, n_out;
 	int *in, *out; /* value indices; -1 for an absent optional */
 	struct rt_attr *attrs;

@@ -14,7 +14,9 @@
 #include "runtime/tensor.h"
 #include "runtime/tensorproto.h"
 
-#define OPSET_MIN 7
+/* Older models load when each of their operators is implemented from the
+ * version they import (op->since); see rt_load_graph. */
+#define OPSET_MIN 1
 #define OPSET_MAX 17
 
 static int is_default_domain(const char *d)
@@ -229,8 +231,9 @@ static int load_graph(struct rt_graph *g, Onnx__GraphProto *gp, const char *base
 				       n->op_type, n->domain);
 		}
 		if (n->op->since > g->opset)
-			return rt_fail(e, "%s: operator '%s' appears in opset %d; the model imports "
-				       "opset %d", label, n->op_type, n->op->since, g->opset);
+			return rt_fail(e, "%s: operator '%s' is supported from opset %d; the model "
+				       "imports opset %d", label, n->op_type, n->op->since, g->opset);
+		n->opset = g->opset;
 		for (size_t k = 0; k < np->n_attribute; k++) {
 			n->n_attrs++;
 			if (load_attr(&n->attrs[k], np->attribute[k], label, e) < 0)

@@ -40,6 +40,9 @@ struct hwrt_session {
 	struct hwrt_run_stats stats;
 	bool profile;
 	struct hwrt_node_time *times;
+	/* per-node argument arrays, sized for the widest node */
+	const struct hwrt_tensor **inb;
+	struct hwrt_tensor *tmpb, **outb;
 };
 
 static const struct rt_graph *G(const struct hwrt_session *s)
@@ -58,7 +61,17 @@ struct hwrt_session *hwrt_session_create(const struct hwrt_model *m)
 	s->node_mode = calloc((size_t)g->n_nodes + 1, 1);
 	s->refs = calloc((size_t)g->n_values + 1, sizeof(int));
 	s->times = calloc((size_t)g->n_nodes + 1, sizeof(*s->times));
-	if (!s->pv || !s->node_mode || !s->refs || !s->times) {
+	size_t io = 1;
+	for (int i = 0; i < g->n_nodes; i++) {
+		if ((size_t)g->nodes[i].n_in > io)
+			io = (size_t)g->nodes[i].n_in;
+		if ((size_t)g->nodes[i].n_out > io)
+			io = (size_t)g->nodes[i].n_out;
+	}
+	s->inb = calloc(io, sizeof(*s->inb));
+	s->tmpb = calloc(io, sizeof(*s->tmpb));
+	s->outb = calloc(io, sizeof(*s->outb));
+	if (!s->pv || !s->node_mode || !s->refs || !s->times || !s->inb || !s->tmpb || !s->outb) {
 		hwrt_session_free(s);
 		return NULL;
 	}
@@ -87,6 +100,9 @@ void hwrt_session_free(struct hwrt_session *s)
 	free(s->node_mode);
 	free(s->refs);
 	free(s->times);
+	free(s->inb);
+	free(s->tmpb);
+	free(s->outb);
 	rt_free(s->arena);
 	free(s);
 }
@@ -174,10 +190,9 @@ static int gather_inputs(struct hwrt_session *s, const struct rt_node *n,
 		struct pval *p = &s->pv[n->in[k]];
 		if (plan_time && !p->known) {
 			/* shape only: data stays unknown to infer */
-			static __thread struct hwrt_tensor tmp[16];
-			tmp[k] = p->t;
-			tmp[k].data = NULL;
-			in[k] = &tmp[k];
+			s->tmpb[k] = p->t;
+			s->tmpb[k].data = NULL;
+			in[k] = &s->tmpb[k];
 		} else {
 			in[k] = &p->t;
 		}
@@ -259,9 +274,9 @@ static int plan(struct hwrt_session *s, const struct hwrt_tensor *inputs, struct
 	for (int i = 0; i < g->n_nodes; i++) {
 		const struct rt_node *n = &g->nodes[i];
 		s->node_mode[i] = 0;
-		const struct hwrt_tensor *in[16];
+		const struct hwrt_tensor **in = s->inb;
 		gather_inputs(s, n, in, true);
-		struct hwrt_tensor *outp[16];
+		struct hwrt_tensor **outp = s->outb;
 		bool all_known = true;
 		for (int k = 0; k < n->n_in; k++)
 			if (n->in[k] >= 0 && !s->pv[n->in[k]].known)
@@ -292,7 +307,7 @@ static int plan(struct hwrt_session *s, const struct hwrt_tensor *inputs, struct
 		if (all_known && elems <= PRECOMPUTE_MAX_ELEMS &&
 		    !(n->op->flags & RT_OP_NONDETERMINISTIC)) {
 			gather_inputs(s, n, in, false);
-			struct hwrt_tensor *outs[16];
+			struct hwrt_tensor **outs = s->outb;
 			rc = rt_eval_node(g, n, in, outs, NULL, e);
 			if (rc < 0)
 				return -1;
@@ -416,9 +431,9 @@ static int run_dynamic(struct hwrt_session *s, int i, const struct hwk_parallel 
 {
 	const struct rt_graph *g = G(s);
 	const struct rt_node *n = &g->nodes[i];
-	const struct hwrt_tensor *in[16];
+	const struct hwrt_tensor **in = s->inb;
 	gather_inputs(s, n, in, false);
-	struct hwrt_tensor *outs[16];
+	struct hwrt_tensor **outs = s->outb;
 	int rc = rt_eval_node(g, n, in, outs, par, e);
 	if (rc == RT_NEED_VALUE) {
 		char label[256];
@@ -486,8 +501,8 @@ int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_
 		if (i >= s->dyn_from) {
 			rc = run_dynamic(s, i, par, &e);
 		} else {
-			const struct hwrt_tensor *in[16];
-			struct hwrt_tensor *out[16];
+			const struct hwrt_tensor **in = s->inb;
+			struct hwrt_tensor **out = s->outb;
 			gather_inputs(s, n, in, false);
 			for (int k = 0; k < n->n_out; k++)
 				out[k] = n->out[k] >= 0 ? &s->pv[n->out[k]].t : NULL;

@@ -36,7 +36,7 @@ static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	if (a->dtype != b->dtype || (c && c->dtype != a->dtype))
 		return rt_fail(e, "A, B and C must have one type (A is %s, B %s)",
 			       hwrt_dtype_name(a->dtype), hwrt_dtype_name(b->dtype));
-	if (!rt_is_float_type(a->dtype))
+	if (!rt_compute_float_type(a->dtype))
 		return rt_fail(e, "type %s is not supported (float, float16, double)",
 			       hwrt_dtype_name(a->dtype));
 	if (a->rank != 2 || b->rank != 2)

@@ -11,7 +11,7 @@ static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		 struct hwrt_tensor *const *out, struct rt_err *e)
 {
 	const struct hwrt_tensor *x = in[0];
-	if (!rt_is_float_type(x->dtype))
+	if (!rt_compute_float_type(x->dtype))
 		return rt_fail(e, "type %s is not supported (float, float16, double)",
 			       hwrt_dtype_name(x->dtype));
 	if (x->rank < 3)

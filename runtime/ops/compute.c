@@ -102,7 +102,7 @@ const float *rt_fused_bias(const struct rt_node *n, const struct rt_graph *g, in
 	return b->data;
 }
 
-bool rt_is_float_type(enum hwrt_dtype t)
+bool rt_compute_float_type(enum hwrt_dtype t)
 {
 	return t == HWRT_FLOAT || t == HWRT_FLOAT16 || t == HWRT_DOUBLE;
 }

@@ -38,7 +38,7 @@ typedef int (*rt_run_fn)(const struct rt_node *n, const struct hwrt_tensor *cons
 int rt_run_as_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		  struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e,
 		  rt_run_fn fn);
-bool rt_is_float_type(enum hwrt_dtype t); /* float, float16, double */
+bool rt_compute_float_type(enum hwrt_dtype t); /* float, float16, double */
 
 /* Geometry of a convolution or pooling window over nd spatial axes. */
 #define RT_MAX_SPATIAL 6

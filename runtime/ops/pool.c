@@ -41,7 +41,7 @@ int rt_pool_infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		  struct hwrt_tensor *const *out, bool is_max, struct rt_err *e)
 {
 	const struct hwrt_tensor *x = in[0];
-	bool ok = rt_is_float_type(x->dtype) ||
+	bool ok = rt_compute_float_type(x->dtype) ||
 		  (is_max && (x->dtype == HWRT_INT8 || x->dtype == HWRT_UINT8));
 	if (!ok)
 		return rt_fail(e, "type %s is not supported", hwrt_dtype_name(x->dtype));
