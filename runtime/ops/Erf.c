@@ -1,10 +1,10 @@
 /* Erf: the error function (opset 9+). */
 #include "runtime/ops/eltwise.h"
 
-RT_UN_KERNEL(erf__f32, float, erff(x))
-RT_UN_KERNEL(erf__f64, double, erf(x))
+RT_UN_KERNEL(erf_f32, float, erff(x))
+RT_UN_KERNEL(erf_f64, double, erf(x))
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = erf__f32, [HWRT_DOUBLE] = erf__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = erf_f32, [HWRT_DOUBLE] = erf_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {

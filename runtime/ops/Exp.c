@@ -1,14 +1,14 @@
 /* Exp: e^x (opset 6+); float through libhwk's vector exp. */
 #include "runtime/ops/eltwise.h"
 
-static void exp__f32(const void *x, void *y, int64_t n, const struct rt_node *node)
+static void exp_f32(const void *x, void *y, int64_t n, const struct rt_node *node)
 {
 	const struct hwk_vunary_params pr = { 0 };
 	hwk_f32_vunary(HWK_VUNARY_EXP, &pr, (size_t)n, x, y, NULL);
 }
-RT_UN_KERNEL(exp__f64, double, exp(x))
+RT_UN_KERNEL(exp_f64, double, exp(x))
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = exp__f32, [HWRT_DOUBLE] = exp__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = exp_f32, [HWRT_DOUBLE] = exp_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {

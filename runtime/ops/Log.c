@@ -1,10 +1,10 @@
 /* Log: natural logarithm (opset 6+); log(0) = -inf, negative gives NaN. */
 #include "runtime/ops/eltwise.h"
 
-RT_UN_KERNEL(log__f32, float, logf(x))
-RT_UN_KERNEL(log__f64, double, log(x))
+RT_UN_KERNEL(log_f32, float, logf(x))
+RT_UN_KERNEL(log_f64, double, log(x))
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = log__f32, [HWRT_DOUBLE] = log__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = log_f32, [HWRT_DOUBLE] = log_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {

@@ -1,10 +1,10 @@
 /* Reciprocal: 1/x (opset 6+). */
 #include "runtime/ops/eltwise.h"
 
-RT_UN_KERNEL(rcp__f32, float, 1.0f / x)
-RT_UN_KERNEL(rcp__f64, double, 1.0 / x)
+RT_UN_KERNEL(rcp_f32, float, 1.0f / x)
+RT_UN_KERNEL(rcp_f64, double, 1.0 / x)
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = rcp__f32, [HWRT_DOUBLE] = rcp__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = rcp_f32, [HWRT_DOUBLE] = rcp_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {

@@ -1,14 +1,14 @@
 /* Sigmoid: 1 / (1 + e^-x) (opset 6+); float through libhwk. */
 #include "runtime/ops/eltwise.h"
 
-static void sig__f32(const void *x, void *y, int64_t n, const struct rt_node *node)
+static void sig_f32(const void *x, void *y, int64_t n, const struct rt_node *node)
 {
 	const struct hwk_vunary_params pr = { 0 };
 	hwk_f32_vunary(HWK_VUNARY_SIGMOID, &pr, (size_t)n, x, y, NULL);
 }
-RT_UN_KERNEL(sig__f64, double, x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)))
+RT_UN_KERNEL(sig_f64, double, x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)))
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = sig__f32, [HWRT_DOUBLE] = sig__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = sig_f32, [HWRT_DOUBLE] = sig_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {

@@ -1,10 +1,10 @@
 /* Sqrt: square root (opset 6+); negative inputs give NaN. */
 #include "runtime/ops/eltwise.h"
 
-RT_UN_KERNEL(sqrt__f32, float, sqrtf(x))
-RT_UN_KERNEL(sqrt__f64, double, sqrt(x))
+RT_UN_KERNEL(sqrt_f32, float, sqrtf(x))
+RT_UN_KERNEL(sqrt_f64, double, sqrt(x))
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = sqrt__f32, [HWRT_DOUBLE] = sqrt__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = sqrt_f32, [HWRT_DOUBLE] = sqrt_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {

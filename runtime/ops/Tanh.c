@@ -1,14 +1,14 @@
 /* Tanh (opset 6+); float through libhwk's vector tanh. */
 #include "runtime/ops/eltwise.h"
 
-static void tanh__f32(const void *x, void *y, int64_t n, const struct rt_node *node)
+static void tanh_f32(const void *x, void *y, int64_t n, const struct rt_node *node)
 {
 	const struct hwk_vunary_params pr = { 0 };
 	hwk_f32_vunary(HWK_VUNARY_TANH, &pr, (size_t)n, x, y, NULL);
 }
-RT_UN_KERNEL(tanh__f64, double, tanh(x))
+RT_UN_KERNEL(tanh_f64, double, tanh(x))
 
-static const struct rt_unary kernels = { { [HWRT_FLOAT] = tanh__f32, [HWRT_DOUBLE] = tanh__f64 } };
+static const struct rt_unary kernels = { { [HWRT_FLOAT] = tanh_f32, [HWRT_DOUBLE] = tanh_f64 } };
 
 static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {
