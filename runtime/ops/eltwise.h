@@ -5,6 +5,7 @@
 #define HWRT_OPS_ELTWISE_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime/op.h"
@@ -20,7 +21,10 @@ struct rt_binary {
 	bool bool_out; /* comparisons: output bool whatever the input type */
 };
 
-/* Same dtype on both sides, broadcast shapes. */
+/* Same dtype on both sides, broadcast shapes. float16 and bfloat16 inputs
+ * without their own kernel run the float kernel on blocks converted to
+ * float (the output converted back unless bool). Large outputs are split
+ * across par, broadcast or not. */
 int rt_binary_infer(const struct rt_binary *b, const struct hwrt_tensor *const *in,
 		    struct hwrt_tensor *const *out, struct rt_err *e);
 int rt_binary_run(const struct rt_binary *b, const struct hwrt_tensor *x,
@@ -77,13 +81,86 @@ int rt_binary_run(const struct rt_binary *b, const struct hwrt_tensor *x,
 	[HWRT_INT32] = PFX##_i32, [HWRT_UINT32] = PFX##_u32, [HWRT_INT64] = PFX##_i64,       \
 	[HWRT_UINT64] = PFX##_u64
 
-/* Unary maps: the op gives a float kernel and optionally others. */
+/* Integer kernels only (expression written with wrapping in mind). */
+#define RT_BIN_ALL_INT(PFX, EXPR)                                                             \
+	RT_BIN_KERNEL(PFX##_i8, int8_t, int8_t, EXPR)                                         \
+	RT_BIN_KERNEL(PFX##_u8, uint8_t, uint8_t, EXPR)                                       \
+	RT_BIN_KERNEL(PFX##_i16, int16_t, int16_t, EXPR)                                      \
+	RT_BIN_KERNEL(PFX##_u16, uint16_t, uint16_t, EXPR)                                    \
+	RT_BIN_KERNEL(PFX##_i32, int32_t, int32_t, EXPR)                                      \
+	RT_BIN_KERNEL(PFX##_u32, uint32_t, uint32_t, EXPR)                                    \
+	RT_BIN_KERNEL(PFX##_i64, int64_t, int64_t, EXPR)                                      \
+	RT_BIN_KERNEL(PFX##_u64, uint64_t, uint64_t, EXPR)
+#define RT_BIN_TABLE_INT(PFX)                                                                 \
+	[HWRT_INT8] = PFX##_i8, [HWRT_UINT8] = PFX##_u8, [HWRT_INT16] = PFX##_i16,           \
+	[HWRT_UINT16] = PFX##_u16, [HWRT_INT32] = PFX##_i32, [HWRT_UINT32] = PFX##_u32,      \
+	[HWRT_INT64] = PFX##_i64, [HWRT_UINT64] = PFX##_u64
+/* float and double; float16 and bfloat16 run the float kernel on blocks
+ * converted to float (see rt_binary). */
+#define RT_BIN_ALL_FLOAT(PFX, EXPR)                                                           \
+	RT_BIN_KERNEL(PFX##_f32, float, float, EXPR)                                          \
+	RT_BIN_KERNEL(PFX##_f64, double, double, EXPR)
+#define RT_BIN_TABLE_FLOAT(PFX) [HWRT_FLOAT] = PFX##_f32, [HWRT_DOUBLE] = PFX##_f64
+
+/* Comparisons: bool (uint8_t 0/1) out for every numeric type. */
+#define RT_BIN_ALL_CMP(PFX, EXPR)                                                             \
+	RT_BIN_KERNEL(PFX##_f32, float, uint8_t, EXPR)                                        \
+	RT_BIN_KERNEL(PFX##_f64, double, uint8_t, EXPR)                                       \
+	RT_BIN_KERNEL(PFX##_i8, int8_t, uint8_t, EXPR)                                        \
+	RT_BIN_KERNEL(PFX##_u8, uint8_t, uint8_t, EXPR)                                       \
+	RT_BIN_KERNEL(PFX##_i16, int16_t, uint8_t, EXPR)                                      \
+	RT_BIN_KERNEL(PFX##_u16, uint16_t, uint8_t, EXPR)                                     \
+	RT_BIN_KERNEL(PFX##_i32, int32_t, uint8_t, EXPR)                                      \
+	RT_BIN_KERNEL(PFX##_u32, uint32_t, uint8_t, EXPR)                                     \
+	RT_BIN_KERNEL(PFX##_i64, int64_t, uint8_t, EXPR)                                      \
+	RT_BIN_KERNEL(PFX##_u64, uint64_t, uint8_t, EXPR)
+
+/* Variadic ops (Min, Max, Sum, Mean): n >= 1 inputs of one dtype,
+ * broadcast together, folded left to right with the binary kernel. Any
+ * output buffer works, including one shared with an input. */
+int rt_variadic_infer(const struct rt_binary *b, int n, const struct hwrt_tensor *const *in,
+		      struct hwrt_tensor *const *out, struct rt_err *e);
+int rt_variadic_run(const struct rt_binary *b, int n, const struct hwrt_tensor *const *in,
+		    struct hwrt_tensor *o, const struct hwk_parallel *par, struct rt_err *e);
+/* o *= s for a float, double, float16 or bfloat16 tensor (Mean). */
+void rt_scale(struct hwrt_tensor *o, double s);
+
+/* Where: o = c ? x : y with c bool, x and y of one dtype; broadcast. */
+int rt_where_infer(const struct hwrt_tensor *const *in, struct hwrt_tensor *const *out,
+		   struct rt_err *e);
+int rt_where_run(const struct hwrt_tensor *c, const struct hwrt_tensor *x,
+		 const struct hwrt_tensor *y, struct hwrt_tensor *o,
+		 const struct hwk_parallel *par, struct rt_err *e);
+
+/* Walks out's broadcast of n (<= 8) inputs like rt_bcast_loop, split over
+ * par when the output is large (each run of fn is a disjoint piece of the
+ * output, so fn must only write the output range it is given). */
+void rt_bcast_par(const struct hwrt_tensor *out, int n, const struct hwrt_tensor *const *in,
+		  rt_bcast_fn fn, void *ctx, const struct hwk_parallel *par);
+
+/* Calls fn(ctx, start, count) over [0, n) in chunks split across par when
+ * n is large. */
+typedef void (*rt_range_fn)(void *ctx, int64_t start, int64_t n);
+void rt_parallel_range(const struct hwk_parallel *par, int64_t n, rt_range_fn fn, void *ctx);
+
+/* float16 or bfloat16. */
+static inline bool rt_is_half(enum hwrt_dtype t)
+{
+	return t == HWRT_FLOAT16 || t == HWRT_BFLOAT16;
+}
+
+/* Unary maps: the op gives a float kernel and optionally others. float16
+ * and bfloat16 use the float kernel on blocks converted to float, unless
+ * the op gives their own. */
 typedef void (*rt_un_kernel)(const void *x, void *y, int64_t n, const struct rt_node *node);
 struct rt_unary {
 	rt_un_kernel k[RT_DTYPES];
 };
 int rt_unary_infer(const struct rt_unary *u, const struct hwrt_tensor *const *in,
 		   struct hwrt_tensor *const *out, struct rt_err *e);
+/* Whether the unary or binary tables have a kernel for dtype t. */
+bool rt_unary_supports(const struct rt_unary *u, enum hwrt_dtype t);
+bool rt_binary_supports(const struct rt_binary *b, enum hwrt_dtype t);
 /* Splits large tensors over the threads. */
 int rt_unary_run(const struct rt_unary *u, const struct rt_node *n, const struct hwrt_tensor *x,
 		 struct hwrt_tensor *y, const struct hwk_parallel *par, struct rt_err *e);
