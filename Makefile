@@ -99,7 +99,7 @@ UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
-.PHONY: FORCE all deps probe run check check-unit check-integration check-conformance \
+.PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models \
         fuzz man install uninstall clean bench bench-daemon bench-kernels check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man
@@ -190,7 +190,7 @@ run:
 check:
 	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
 	@$(MAKE) all $(UNIT_BIN) $(KTEST_BIN)
-	@$(MAKE) check-unit check-kernels check-integration check-conformance
+	@$(MAKE) check-unit check-kernels check-integration check-conformance check-models
 ifeq ($(SANITIZE),)
 	@$(MAKE) check-arm
 endif
@@ -223,6 +223,10 @@ check-integration: $(BIN)/hwoptd $(BIN)/hwoptctl
 	HWOPTD=$(CURDIR)/$(BIN)/hwoptd HWOPTCTL=$(CURDIR)/$(BIN)/hwoptctl \
 	  HWOPT_SRCDIR=$(CURDIR) HWOPT_SANITIZE=$(SANITIZE) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+# Models built with onnx.helper, run by hwopt-run against numpy references.
+check-models: $(BIN)/hwopt-run
+	HWOPT_RUN=$(CURDIR)/$(BIN)/hwopt-run $(PYTHON) -m pytest -q -p no:cacheprovider tests/models
 
 # The ONNX backend node tests, generated on the machine by python3-onnx.
 check-conformance: $(BIN)/hwopt-run

@@ -154,7 +154,7 @@ struct hwrt_tensor *hwrt_tensor_read(const char *path, char **name, char *err, s
 int hwrt_tensor_write_npy(const char *path, const struct hwrt_tensor *t, char *err,
 			  size_t errlen)
 {
-	const char *descr = NULL;
+	const char *descr = t->dtype == HWRT_BFLOAT16 ? "u2" : NULL; /* bits, as numpy lacks it */
 	for (size_t i = 0; i < sizeof(npy_types) / sizeof(npy_types[0]); i++)
 		if (npy_types[i].dt == t->dtype)
 			descr = npy_types[i].descr;

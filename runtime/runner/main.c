@@ -246,6 +246,9 @@ int main(int argc, char **argv)
 		owned[i] = hwrt_tensor_read(a.in_file[k], NULL, err, sizeof(err));
 		if (!owned[i])
 			return die("%s", err);
+		/* numpy has no bfloat16: files carry its bits as uint16 */
+		if (hwrt_model_input(m, i)->dtype == HWRT_BFLOAT16 && owned[i]->dtype == HWRT_UINT16)
+			owned[i]->dtype = HWRT_BFLOAT16;
 		inputs[i] = *owned[i];
 	}
 	uint64_t seed = 0x9e3779b97f4a7c15ull;

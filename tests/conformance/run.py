@@ -34,7 +34,24 @@ TOLERANCE = {
 
 # Cases of claimed operators left out, and why. Kept short: each entry is a
 # documented limit of the runtime (docs/ops.md lists them).
+_STRING = "string tensors: the runtime has numeric and bool tensors only"
+_RANDOM = ("training-mode Dropout draws a random mask; the expected output is one "
+           "draw of numpy's generator")
+_LIKE = ("the generated input 'like' has shape [1] where the model declares [3, 4]; "
+         "inputs that contradict the declared shape are refused")
 EXCLUDED = {
+    "test_cast_FLOAT_to_STRING": _STRING,
+    "test_cast_STRING_to_FLOAT": _STRING,
+    "test_castlike_FLOAT_to_STRING_expanded": _STRING,
+    "test_castlike_STRING_to_FLOAT_expanded": _STRING,
+    "test_identity_opt": "optional values: the runtime has tensors only",
+    "test_identity_sequence": "sequences: the runtime has tensors only",
+    "test_castlike_BFLOAT16_to_FLOAT_expanded": _LIKE,
+    "test_castlike_FLOAT_to_BFLOAT16_expanded": _LIKE,
+    "test_training_dropout": _RANDOM,
+    "test_training_dropout_default": _RANDOM,
+    "test_training_dropout_default_mask": _RANDOM,
+    "test_training_dropout_mask": _RANDOM,
 }
 
 
