@@ -99,7 +99,7 @@ UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
-.PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models \
+.PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models docs-ops \
         fuzz man install uninstall clean bench bench-daemon bench-kernels check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man
@@ -230,7 +230,10 @@ check-models: $(BIN)/hwopt-run
 
 # The ONNX backend node tests, generated on the machine by python3-onnx.
 check-conformance: $(BIN)/hwopt-run
-	$(PYTHON) tests/conformance/run.py $(BIN)/hwopt-run $(BUILD)/conformance
+	$(PYTHON) tests/conformance/run.py $(BIN)/hwopt-run $(BUILD)/conformance --check-doc docs/ops.md
+
+docs-ops: $(BIN)/hwopt-run
+	$(PYTHON) tests/conformance/run.py $(BIN)/hwopt-run $(BUILD)/conformance --write-doc docs/ops.md
 
 # --- fuzzing (clang libFuzzer) ------------------------------------------------
 

@@ -29,5 +29,5 @@ static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	return rt_unary_run(&kernels, n, in[0], out[0], x->par, e);
 }
 
-RT_OP_DEFINE(Relu) = { .name = "Relu", .since = 1, .flags = RT_OP_INPLACE, .check = check,
+RT_OP_DEFINE(Relu) = { .name = "Relu", .since = 6, .flags = RT_OP_INPLACE, .check = check,
 		       .infer = infer, .run = run };
