@@ -4,30 +4,8 @@
 
 #include "kernels/f32-gemm/gemm.h"
 
-typedef float vf;
-static inline vf vf_set1(float x) { return x; }
-static inline vf vf_add(vf a, vf b) { return a + b; }
-static inline vf vf_sub(vf a, vf b) { return a - b; }
-static inline vf vf_mul(vf a, vf b) { return a * b; }
-static inline vf vf_div(vf a, vf b) { return a / b; }
-static inline vf vf_min(vf a, vf b) { return b < a ? b : a; }
-static inline vf vf_max(vf a, vf b) { return b > a ? b : a; }
-static inline vf vf_fma(vf a, vf b, vf c) { return a * b + c; }
-/* Inputs here are within +-2^22: adding and removing 1.5*2^23 rounds to an
- * integer in the current (nearest) rounding mode. */
-static inline vf vf_round(vf a)
-{
-	float t = a + 12582912.0f;
-	return t - 12582912.0f;
-}
-static inline vf vf_scale2(vf p, vf n)
-{
-	uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
-	float s;
-	memcpy(&s, &bits, sizeof(s));
-	return p * s;
-}
-#include "kernels/f32-gemm/vmath.h"
+#include "kernels/vmath/scalar.h"
+#include "kernels/vmath/vmath.h"
 
 #define MR 4
 #define NR 8
@@ -54,7 +32,7 @@ static void ukernel_4x8(size_t mr, size_t nr, size_t kc, const float *a, size_t 
 				r += ep->beta * ci[j];
 			if (ep->bias)
 				r += ep->bias[j];
-			ci[j] = vm_epilogue(r, ep->act, ep->clip, ep->lo, ep->hi);
+			ci[j] = hv_gemm_act(r, ep->act, ep->clip, ep->lo, ep->hi);
 		}
 	}
 }

@@ -8,25 +8,8 @@
 
 #include "kernels/f32-gemm/gemm.h"
 
-typedef __m256 vf;
-static inline vf vf_set1(float x) { return _mm256_set1_ps(x); }
-static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
-static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
-static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
-static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
-static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
-static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
-static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-static inline vf vf_round(vf a)
-{
-	return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-static inline vf vf_scale2(vf p, vf n)
-{
-	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-#include "kernels/f32-gemm/vmath.h"
+#include "kernels/vmath/avx2.h"
+#include "kernels/vmath/vmath.h"
 
 #define MR 6
 #define NR 16
@@ -52,7 +35,7 @@ INLINE void store_vec(float *c, __m256i m, bool full, __m256 r, __m256 bias,
 	if (flags & 2)
 		r = _mm256_add_ps(r, bias);
 	if (flags & 4)
-		r = vm_epilogue(r, ep->act, ep->clip, ep->lo, ep->hi);
+		r = hv_gemm_act(r, ep->act, ep->clip, ep->lo, ep->hi);
 	if (full)
 		_mm256_storeu_ps(c, r);
 	else

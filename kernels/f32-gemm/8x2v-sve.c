@@ -13,17 +13,8 @@
 
 typedef svfloat32_t vf;
 #define PT svptrue_b32()
-static inline vf vf_set1(float x) { return svdup_n_f32(x); }
-static inline vf vf_add(vf a, vf b) { return svadd_f32_x(PT, a, b); }
-static inline vf vf_sub(vf a, vf b) { return svsub_f32_x(PT, a, b); }
-static inline vf vf_mul(vf a, vf b) { return svmul_f32_x(PT, a, b); }
-static inline vf vf_div(vf a, vf b) { return svdiv_f32_x(PT, a, b); }
-static inline vf vf_min(vf a, vf b) { return svmin_f32_x(PT, a, b); }
-static inline vf vf_max(vf a, vf b) { return svmax_f32_x(PT, a, b); }
-static inline vf vf_fma(vf a, vf b, vf c) { return svmla_f32_x(PT, c, a, b); }
-static inline vf vf_round(vf a) { return svrintn_f32_x(PT, a); }
-static inline vf vf_scale2(vf p, vf n) { return svscale_f32_x(PT, p, svcvt_s32_f32_x(PT, n)); }
-#include "kernels/f32-gemm/vmath.h"
+#include "kernels/vmath/sve.h"
+#include "kernels/vmath/vmath.h"
 
 #define MR 8
 
@@ -36,7 +27,7 @@ static inline vf finish(vf r, const float *c, svbool_t pg, vf bias, const struct
 	if (ep->bias)
 		r = svadd_f32_x(PT, r, bias);
 	if (ep->act || ep->clip)
-		r = vm_epilogue(r, ep->act, ep->clip, ep->lo, ep->hi);
+		r = hv_gemm_act(r, ep->act, ep->clip, ep->lo, ep->hi);
 	return r;
 }
 

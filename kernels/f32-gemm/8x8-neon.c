@@ -11,21 +11,8 @@
 #include "kernels/f32-gemm/gemm.h"
 
 typedef float32x4_t vf;
-static inline vf vf_set1(float x) { return vdupq_n_f32(x); }
-static inline vf vf_add(vf a, vf b) { return vaddq_f32(a, b); }
-static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
-static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
-static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
-static inline vf vf_min(vf a, vf b) { return vminq_f32(a, b); }
-static inline vf vf_max(vf a, vf b) { return vmaxq_f32(a, b); }
-static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
-static inline vf vf_round(vf a) { return vrndnq_f32(a); }
-static inline vf vf_scale2(vf p, vf n)
-{
-	int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
-	return vmulq_f32(p, vreinterpretq_f32_s32(e));
-}
-#include "kernels/f32-gemm/vmath.h"
+#include "kernels/vmath/neon.h"
+#include "kernels/vmath/vmath.h"
 
 #define MR 8
 #define NR 8
@@ -62,7 +49,7 @@ INLINE vf finish(vf r, const float *c, size_t n, vf bias, const struct f32_gemm_
 	if (ep->bias)
 		r = vaddq_f32(r, bias);
 	if (ep->act || ep->clip)
-		r = vm_epilogue(r, ep->act, ep->clip, ep->lo, ep->hi);
+		r = hv_gemm_act(r, ep->act, ep->clip, ep->lo, ep->hi);
 	return r;
 }
 

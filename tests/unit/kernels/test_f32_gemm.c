@@ -73,8 +73,10 @@ static double act_ref(double x, enum hwk_f32_gemm_act act)
 	}
 }
 
-/* Bound on the activation's own error: the approximations are documented
- * (vmath.h) to stay below 1e-6 * max(1, |x|); ReLU and none are exact. */
+/* Bound on the activation's own error: the approximations (the element-wise
+ * functions of kernels/vmath/vmath.h, measured in ulps in
+ * docs/kernels-eltwise.md) stay below 1e-6 * max(1, |x|); ReLU and none are
+ * exact. */
 static double act_tol(double x, enum hwk_f32_gemm_act act)
 {
 	if (act == HWK_F32_GEMM_ACT_NONE || act == HWK_F32_GEMM_ACT_RELU)
