@@ -210,12 +210,19 @@ static double pct(const uint64_t *s, long n, double p)
 	return (double)s[i] / 1e6;
 }
 
-int main(int argc, char **argv)
+/* What a run holds, released on every exit path. */
+struct state {
+	struct hwrt_model *m;
+	struct hwrt_tensor *inputs, **owned, *outputs;
+	size_t ni;
+	uint64_t *lat;
+	struct hwk_pool *pool;
+	struct hwrt_session *s;
+};
+
+static int run(const struct args *ap, struct state *st)
 {
-	struct args a = { 0 };
-	int rc = parse_args(argc, argv, &a);
-	if (rc)
-		return rc;
+	struct args a = *ap;
 	char err[1024];
 	const char *keep[MAX_ARGS];
 	for (int i = 0; i < a.n_keep; i++)
@@ -227,11 +234,13 @@ int main(int argc, char **argv)
 	struct hwrt_model *m = hwrt_model_load(a.model, &opt, err, sizeof(err));
 	if (!m)
 		return die("%s: %s", a.model, err);
+	st->m = m;
 	size_t ni = hwrt_model_n_inputs(m), no = hwrt_model_n_outputs(m);
-	struct hwrt_tensor *inputs = calloc(ni + 1, sizeof(*inputs));
-	struct hwrt_tensor **owned = calloc(ni + 1, sizeof(*owned));
-	struct hwrt_tensor *outputs = calloc(no + 1, sizeof(*outputs));
-	uint64_t *lat = calloc((size_t)a.iterations, sizeof(uint64_t));
+	struct hwrt_tensor *inputs = st->inputs = calloc(ni + 1, sizeof(*inputs));
+	struct hwrt_tensor **owned = st->owned = calloc(ni + 1, sizeof(*owned));
+	struct hwrt_tensor *outputs = st->outputs = calloc(no + 1, sizeof(*outputs));
+	uint64_t *lat = st->lat = calloc((size_t)a.iterations, sizeof(uint64_t));
+	st->ni = ni;
 	if (!inputs || !owned || !outputs || !lat)
 		return die("out of memory");
 	for (int k = 0; k < a.n_in; k++) {
@@ -260,11 +269,11 @@ int main(int argc, char **argv)
 			return die("%s", err);
 		inputs[i] = *owned[i];
 	}
-	struct hwk_pool *pool = a.threads > 1 ? hwk_pool_create((size_t)a.threads) : NULL;
+	struct hwk_pool *pool = st->pool = a.threads > 1 ? hwk_pool_create((size_t)a.threads) : NULL;
 	if (a.threads > 1 && !pool)
 		return die("cannot start %ld threads", a.threads);
 	const struct hwk_parallel *par = pool ? hwk_pool_parallel(pool) : NULL;
-	struct hwrt_session *s = hwrt_session_create(m);
+	struct hwrt_session *s = st->s = hwrt_session_create(m);
 	if (!s)
 		return die("out of memory");
 	for (long w = 0; w < a.warmup; w++)
@@ -358,11 +367,22 @@ int main(int argc, char **argv)
 				printf("  %-32s %-20s %10.3f ms\n", nt[i].name, nt[i].op_type,
 				       nt[i].runs ? (double)nt[i].ns / 1e6 / (double)nt[i].runs : 0);
 	}
-	hwrt_session_free(s);
-	hwk_pool_destroy(pool);
-	for (size_t i = 0; i < ni; i++)
-		free(owned[i]);
-	free(inputs), free(owned), free(outputs), free(lat);
-	hwrt_model_free(m);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	struct state st = { 0 };
+	rc = run(&a, &st);
+	hwrt_session_free(st.s);
+	hwk_pool_destroy(st.pool);
+	for (size_t i = 0; st.owned && i < st.ni; i++)
+		free(st.owned[i]);
+	free(st.inputs), free(st.owned), free(st.outputs), free(st.lat);
+	hwrt_model_free(st.m);
+	return rc;
 }
