@@ -100,7 +100,7 @@ KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 .PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models docs-ops \
-        fuzz man install uninstall clean bench bench-daemon bench-kernels check-kernels check-arm
+        fuzz man install uninstall clean bench bench-daemon bench-kernels bench-models check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man
 
@@ -315,7 +315,18 @@ bench-kernels:
 	  sed -n 's/^JSON //p' $(BUILD)/bench/last.out >> $(BUILD)/bench/kernels.json; \
 	done; echo "JSON rows: $(BUILD)/bench/kernels.json"
 
-bench: bench-daemon bench-kernels
+# ONNX Runtime for bench-models: npm's onnxruntime-node, scripts not run,
+# in a cache outside the repository; skipped when node is missing.
+ORT_DIR ?= $(HOME)/.cache/hwoptd-ort
+ORT_VERSION ?= 1.30
+bench-models: $(BIN)/hwopt-run
+	@if command -v npm >/dev/null && [ ! -d $(ORT_DIR)/node_modules/onnxruntime-node ]; then \
+	  mkdir -p $(ORT_DIR) && cd $(ORT_DIR) && \
+	  npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@$(ORT_VERSION) >/dev/null || \
+	  echo "bench-models: npm install of onnxruntime-node failed"; fi
+	$(PYTHON) bench/models.py $(BIN)/hwopt-run $(BUILD)/bench/models $(ORT_DIR)
+
+bench: bench-daemon bench-kernels bench-models
 
 bench-daemon: $(BIN)/hwoptd $(BUILD)/bench/bench_rpc
 	HWOPTD=$(BIN)/hwoptd BENCH_RPC=$(BUILD)/bench/bench_rpc bench/daemon.sh
