@@ -86,7 +86,9 @@ def test_sd_notify_ready_watchdog_status_stopping(daemon, notify):
     d.stop(signal.SIGTERM)
     assert d.proc.returncode == 0
     wait_for(lambda: "STOPPING=1" in notify.lines(), what="STOPPING=1")
-    assert any(l.startswith("STATUS=Stopping") for l in notify.lines())
+    # STATUS follows STOPPING in its own datagram: wait for it too.
+    wait_for(lambda: any(l.startswith("STATUS=Stopping") for l in notify.lines()),
+             what="STATUS=Stopping")
     lines = notify.lines()
     assert lines.index("READY=1") < lines.index("STOPPING=1")
 
