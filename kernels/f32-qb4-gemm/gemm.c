@@ -8,13 +8,14 @@
 
 #include "kernels/f32-qb4-gemm/qb4.h"
 
-static const struct qb4_ukr uk_scalar = { hwk_f32_qb4_gemm_ukernel_4x4__scalar, 4, 4 };
+static const struct qb4_ukr uk_scalar = { hwk_f32_qb4_gemm_ukernel_4x4__scalar, 4, 4, 1 };
 #if defined(__x86_64__)
-static const struct qb4_ukr uk_avx2 = { hwk_f32_qb4_gemm_ukernel_4x4__avx2, 4, 4 };
-static const struct qb4_ukr uk_avx512f = { hwk_f32_qb4_gemm_ukernel_4x4__avx512f, 4, 4 };
+static const struct qb4_ukr uk_avx2 = { hwk_f32_qb4_gemm_ukernel_4x4__avx2, 4, 4, 1 };
+static const struct qb4_ukr uk_avx512f = { hwk_f32_qb4_gemm_ukernel_4x4__avx512f, 4, 4,
+					       0 };
 #endif
 #if defined(__aarch64__)
-static const struct qb4_ukr uk_neon = { hwk_f32_qb4_gemm_ukernel_4x4__neon, 4, 4 };
+static const struct qb4_ukr uk_neon = { hwk_f32_qb4_gemm_ukernel_4x4__neon, 4, 4, 1 };
 #endif
 
 static const struct hwk_variant variants[] = {
@@ -50,7 +51,8 @@ static void task(void *ctx, size_t t)
 	size_t ldq = j->kb * 16, lds = j->kb;
 	for (size_t n = n0; n < n1; n += j->uk->nr) {
 		size_t nr = n1 - n < j->uk->nr ? n1 - n : j->uk->nr;
-		j->uk->ukernel(mr, nr, j->kb, j->x + i0 * j->ldx, j->ldx, j->xsum + i0 * j->kb,
+		j->uk->ukernel(mr, nr, j->kb, j->x + i0 * j->ldx, j->ldx,
+			       j->xsum ? j->xsum + i0 * j->kb : NULL,
 			       j->w->q + n * ldq, ldq, j->w->scale + n * lds,
 			       j->w->min ? j->w->min + n * lds : NULL, lds, j->y + i0 * j->ldy + n,
 			       j->ldy);
@@ -71,10 +73,11 @@ int hwk_f32_qb4_gemm(size_t m, const float *x, size_t ldx, const struct hwk_qb4_
 	if (!x || !y || ldx < w->k || ldy < w->n || m > SIZE_MAX / w->k)
 		return -EINVAL;
 	size_t kb = w->k / 32;
-	float *xsum = hwk_alloc(m * kb * sizeof(float));
-	if (!xsum)
+	const struct qb4_ukr *uk = hwk_op_variant(&hwk_op_f32_qb4_gemm)->impl;
+	float *xsum = NULL;
+	if (uk->xsum && !(xsum = hwk_alloc(m * kb * sizeof(float))))
 		return -ENOMEM;
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; xsum && i < m; i++)
 		for (size_t b = 0; b < kb; b++) {
 			float s = 0;
 			for (size_t t = 0; t < 32; t++)
@@ -82,8 +85,8 @@ int hwk_f32_qb4_gemm(size_t m, const float *x, size_t ldx, const struct hwk_qb4_
 			xsum[i * kb + b] = s;
 		}
 
-	struct job j = { .uk = hwk_op_variant(&hwk_op_f32_qb4_gemm)->impl, .m = m, .kb = kb,
-			 .ldx = ldx, .ldy = ldy, .x = x, .xsum = xsum, .bias = bias, .w = w, .y = y };
+	struct job j = { .uk = uk, .m = m, .kb = kb, .ldx = ldx, .ldy = ldy,
+			 .x = x, .xsum = xsum, .bias = bias, .w = w, .y = y };
 	/* Split n into chunks (multiples of nr) so every thread has several. */
 	size_t m_tiles = (m + j.uk->mr - 1) / j.uk->mr;
 	size_t threads = hwk_parallel_threads(par);

@@ -10,7 +10,8 @@
 
 /* y[i][j] = sum over kb blocks of x[i] . w[j], for i < mr, j < nr:
  *   x row i at x + i*ldx (kb*32 floats); xsum[i*kb + b] = sum of block b
- *   of x row i (the min / zero-point term uses it);
+ *   of x row i (the min / zero-point term uses it; NULL unless the
+ *   ukernel asks for it);
  *   weight row j: q + j*ldq bytes, scale/min + j*lds floats (min NULL:
  *   symmetric, w = (q-8)*scale);
  *   y written (not accumulated) at y + i*ldy + j. */
@@ -21,6 +22,7 @@ typedef void (*qb4_ukernel_fn)(size_t mr, size_t nr, size_t kb, const float *x, 
 struct qb4_ukr {
 	qb4_ukernel_fn ukernel;
 	unsigned mr, nr; /* the largest tile it takes in one call */
+	int xsum;        /* reads xsum (else it gets NULL) */
 };
 
 #define QB4_DECL(tile, isa) \

@@ -68,6 +68,45 @@ static void quantize_round_trip(void)
 	CHECK(hwk_qb4_quantize(1, 48, bad, q, &s, NULL) == -EINVAL, "k not a multiple of 32");
 }
 
+/* y against a double reference on the dequantized weights. */
+static void check_gemm(size_t m, size_t n, size_t k, int asym, int with_bias,
+		       unsigned long long seed)
+{
+	size_t ldx = k + 3, ldy = n + 2;
+	struct qw o;
+	make_weights(&o, n, k, asym, seed);
+	float *x = malloc(m * ldx * 4), *y = malloc(m * ldy * 4);
+	float *bias = malloc(n * 4);
+	ht_fill(x, m * ldx, 7 + seed, -2, 2);
+	ht_fill(bias, n, 9, -1, 1);
+	for (size_t i = 0; i < m * ldy; i++)
+		y[i] = 1234.5f; /* gaps must keep this */
+	int rc = hwk_f32_qb4_gemm(m, x, ldx, &o.w, with_bias ? bias : NULL, y, ldy, NULL);
+	CHECK(rc == 0, "rc %d", rc);
+	for (size_t i = 0; i < m; i++) {
+		for (size_t j = 0; j < n; j++) {
+			double r = with_bias ? bias[j] : 0, mag = fabs(r);
+			for (size_t t = 0; t < k; t++) {
+				double p = (double)x[i * ldx + t] * deq(&o.w, j, t);
+				r += p;
+				mag += fabs(p);
+			}
+			/* float sums over k terms: relative to the sum of
+			 * magnitudes, k * 2^-23 bounds it */
+			double tol = mag * (double)k * 1.2e-7 + 1e-6;
+			float v = y[i * ldy + j];
+			CHECK(fabs(v - r) <= tol, "asym %d m%zu n%zu k%zu (%zu,%zu): %.8g want %.8g [%s]",
+			      asym, m, n, k, i, j, v, r, ht_variant(&hwk_op_f32_qb4_gemm));
+		}
+		for (size_t j = n; j < ldy; j++)
+			CHECK(y[i * ldy + j] == 1234.5f, "gap written at (%zu,%zu)", i, j);
+	}
+	free(x);
+	free(y);
+	free(bias);
+	free_weights(&o);
+}
+
 static void gemm_matches_reference(void)
 {
 	static const size_t ms[] = { 1, 2, 3, 4, 5, 8, 13 };
@@ -76,51 +115,22 @@ static void gemm_matches_reference(void)
 	for (int asym = 0; asym < 2; asym++)
 		for (size_t a = 0; a < 7; a++)
 			for (size_t b = 0; b < 6; b++)
-				for (size_t c = 0; c < 4; c++) {
-					size_t m = ms[a], n = ns[b], k = ks[c];
-					size_t ldx = k + 3, ldy = n + 2;
-					struct qw o;
-					make_weights(&o, n, k, asym, 100 * a + 10 * b + c);
-					float *x = malloc(m * ldx * 4), *y = malloc(m * ldy * 4);
-					float *bias = malloc(n * 4);
-					ht_fill(x, m * ldx, 7 + a, -2, 2);
-					ht_fill(bias, n, 9, -1, 1);
-					for (size_t i = 0; i < m * ldy; i++)
-						y[i] = 1234.5f; /* gaps must keep this */
-					int rc = hwk_f32_qb4_gemm(m, x, ldx, &o.w, (a & 1) ? bias : NULL, y,
-								  ldy, NULL);
-					CHECK(rc == 0, "rc %d", rc);
-					for (size_t i = 0; i < m; i++) {
-						for (size_t j = 0; j < n; j++) {
-							double r = (a & 1) ? bias[j] : 0, mag = fabs(r);
-							for (size_t t = 0; t < k; t++) {
-								double p = (double)x[i * ldx + t] * deq(&o.w, j, t);
-								r += p;
-								mag += fabs(p);
-							}
-							/* float sums over k terms: relative to
-							 * the sum of magnitudes, k * 2^-23 bounds it */
-							double tol = mag * (double)k * 1.2e-7 + 1e-6;
-							float v = y[i * ldy + j];
-							CHECK(fabs(v - r) <= tol,
-							      "asym %d m%zu n%zu k%zu (%zu,%zu): %.8g want %.8g [%s]",
-							      asym, m, n, k, i, j, v, r,
-							      ht_variant(&hwk_op_f32_qb4_gemm));
-						}
-						for (size_t j = n; j < ldy; j++)
-							CHECK(y[i * ldy + j] == 1234.5f, "gap written at (%zu,%zu)", i,
-							      j);
-					}
-					free(x);
-					free(y);
-					free(bias);
-					free_weights(&o);
-				}
+				for (size_t c = 0; c < 4; c++)
+					check_gemm(ms[a], ns[b], ks[c], asym, (int)(a & 1),
+						   100 * a + 10 * b + c);
 }
 
-static void threads_do_not_change_results(void)
+/* Rows long enough (k/32 not a multiple of 4) for the GEMV paths that
+ * take several weight rows at once. */
+static void gemm_long_rows(void)
 {
-	size_t m = 7, n = 301, k = 256;
+	for (int asym = 0; asym < 2; asym++)
+		for (size_t m = 1; m <= 2; m++)
+			check_gemm(m, 9, 32 * 203, asym, (int)m & 1, 500 + m);
+}
+
+static void threads_do_not_change(size_t m, size_t n, size_t k)
+{
 	struct qw o;
 	make_weights(&o, n, k, 1, 77);
 	float *x = malloc(m * k * 4), *y1 = malloc(m * n * 4), *y3 = malloc(m * n * 4);
@@ -136,6 +146,12 @@ static void threads_do_not_change_results(void)
 	free(y1);
 	free(y3);
 	free_weights(&o);
+}
+
+static void threads_do_not_change_results(void)
+{
+	threads_do_not_change(7, 301, 256);
+	threads_do_not_change(1, 301, 32 * 203); /* GEMV, long rows */
 }
 
 static void bad_arguments(void)
@@ -157,6 +173,7 @@ int main(void)
 	static const struct ht_test tests[] = {
 		{ "quantize_round_trip", quantize_round_trip },
 		{ "gemm_matches_reference", gemm_matches_reference },
+		{ "gemm_long_rows", gemm_long_rows },
 		{ "threads_do_not_change_results", threads_do_not_change_results },
 		{ "bad_arguments", bad_arguments },
 	};
