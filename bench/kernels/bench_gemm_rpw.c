@@ -3,6 +3,7 @@
  * square shapes and transformer shapes (M tokens x K x N weights), with 1
  * and 2 threads. GFLOPS count 2MNK whatever the weight type.
  *
+ * Samples of the four alternate (time_interleaved), medians.
  * Env: BENCH_REPS, BENCH_MIN_S (see common.h); BENCH_GEMM_FILTER=substr
  * keeps the shapes whose label contains it (e.g. "1024", "M=8 "). */
 #include <stdbool.h>
@@ -38,6 +39,41 @@ static void run_once(void *p)
 	if (rc) {
 		fprintf(stderr, "%s failed: %d\n", IMPL_NAMES[r->impl], rc);
 		exit(1);
+	}
+}
+
+/* Median seconds per call for each of n runs, their samples interleaved
+ * (one of each in turn) so that on a shared, noisy machine every impl
+ * meets the same noise and the ratios hold even when the times do not. */
+static void time_interleaved(struct run *r, int n, int reps, double min_s, double *out)
+{
+	long iters[N_IMPL];
+	double samples[N_IMPL][64];
+	if (reps > 64)
+		reps = 64;
+	for (int j = 0; j < n; j++) {
+		run_once(&r[j]); /* warm caches, fault pages in */
+		iters[j] = 1;
+		for (;;) {
+			double t0 = bench_now();
+			for (long i = 0; i < iters[j]; i++)
+				run_once(&r[j]);
+			double t = bench_now() - t0;
+			if (t >= min_s || iters[j] > (1l << 30))
+				break;
+			iters[j] = t > 0 ? (long)(iters[j] * (min_s / t) * 1.2) + 1 : iters[j] * 10;
+		}
+	}
+	for (int k = 0; k < reps; k++)
+		for (int j = 0; j < n; j++) {
+			double t0 = bench_now();
+			for (long i = 0; i < iters[j]; i++)
+				run_once(&r[j]);
+			samples[j][k] = (bench_now() - t0) / (double)iters[j];
+		}
+	for (int j = 0; j < n; j++) {
+		qsort(samples[j], (size_t)reps, sizeof(double), bench_cmp);
+		out[j] = samples[j][reps / 2];
 	}
 }
 
@@ -110,13 +146,14 @@ int main(void)
 		}
 		const char *bv = hwk_rpw_gemm_packed_variant(pr[BF16]);
 		for (int t = 1; t <= 2; t++) {
-			double gf[N_IMPL];
-			for (int im = 0; im < N_IMPL; im++) {
-				struct run r = { (enum impl)im, M, N, K, A, C, pf, pr[im],
-						 hwk_pool_parallel(pools[t]) };
-				double sec = bench_time(run_once, &r, reps, min_s);
-				gf[im] = 2.0 * (double)M * (double)N * (double)K / sec / 1e9;
-			}
+			double gf[N_IMPL], sec[N_IMPL];
+			struct run r[N_IMPL];
+			for (int im = 0; im < N_IMPL; im++)
+				r[im] = (struct run){ (enum impl)im, M, N, K, A, C, pf, pr[im],
+						      hwk_pool_parallel(pools[t]) };
+			time_interleaved(r, N_IMPL, reps, min_s, sec);
+			for (int im = 0; im < N_IMPL; im++)
+				gf[im] = 2.0 * (double)M * (double)N * (double)K / sec[im] / 1e9;
 			char dims[40];
 			snprintf(dims, sizeof(dims), "%zux%zux%zu", M, N, K);
 			printf("%-8s %-18s %2d %8.1f %8.1f %8.1f %8.1f %9.2f %8.2f %8.2f  %s\n", sh->kind,

@@ -113,6 +113,7 @@ static void cvt_a(size_t rows, size_t K, const float *A, size_t lda, uint32_t *d
 const struct bf16_gemm_ukr hwk_bf16_gemm_ukr_12x32__avx512bf16 = {
 	.ukernel = hwk_bf16_gemm_ukernel_12x32__avx512bf16,
 	.cvt_a = cvt_a,
+	.gemv = hwk_bf16_gemm_ukernel_1x64__avx512bf16,
 	.mr = MR,
 	.nr = NR,
 };

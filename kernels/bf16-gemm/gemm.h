@@ -26,14 +26,24 @@ typedef void (*bf16_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kp, const uint
 typedef void (*bf16_gemm_cvt_a_fn)(size_t rows, size_t K, const float *A, size_t lda,
 				   uint32_t *dst, size_t kp);
 
+/* One row of C (GEMV): C[0][j] for j < nr <= 2*NR, over kp pairs, from two
+ * adjacent packed panels, the second at b + b_ps (read only when nr > NR).
+ * Same bits as the ukernel's row (one chain per column, same epilogue). */
+typedef void (*bf16_gemm_gemv_fn)(size_t nr, size_t kp, const uint32_t *a, const uint16_t *b,
+				  size_t b_ps, float *c, const struct f32_gemm_ep *ep);
+
 struct bf16_gemm_ukr {
 	bf16_gemm_ukernel_fn ukernel;
 	bf16_gemm_cvt_a_fn cvt_a;
+	bf16_gemm_gemv_fn gemv; /* NULL: rows of one go through ukernel */
 	unsigned mr, nr;
 };
 
 #if defined(__x86_64__)
 extern const struct bf16_gemm_ukr hwk_bf16_gemm_ukr_12x32__avx512bf16;
+void hwk_bf16_gemm_ukernel_1x64__avx512bf16(size_t nr, size_t kp, const uint32_t *a,
+					    const uint16_t *b, size_t b_ps, float *c,
+					    const struct f32_gemm_ep *ep);
 #endif
 
 #endif

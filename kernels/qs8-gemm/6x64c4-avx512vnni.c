@@ -8,6 +8,7 @@
 #error "6x64c4-avx512vnni.c needs -mavx512f -mavx512bw -mavx512vl -mavx512vnni"
 #endif
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "kernels/qs8-gemm/qs8-gemm.h"
@@ -94,11 +95,16 @@ tile(const int mr, size_t nr, size_t k, const uint8_t *a, size_t lda, const int8
 	for (int i = 0; i < mr; i++) {
 		__m512i vaz = _mm512_set1_epi32(ep->azp[i]);
 		__m512i vrs = ep->bzp ? _mm512_set1_epi32(ep->arsum[i]) : _mm512_setzero_si512();
+		/* vpmulld is slow (and 24 of them weigh on short K): skip the
+		 * zero-point term when it is 0, as with symmetric A. */
+		const bool az = ep->azp[i] != 0;
 		#pragma GCC unroll 16
 		for (int j = 0; j < NRV; j++) {
 			if (!mask[j])
 				break;
-			__m512i v = _mm512_sub_epi32(acc[i][j], _mm512_mullo_epi32(vaz, cs[j]));
+			__m512i v = acc[i][j];
+			if (az)
+				v = _mm512_sub_epi32(v, _mm512_mullo_epi32(vaz, cs[j]));
 			if (ep->bzp)
 				v = _mm512_sub_epi32(v, _mm512_mullo_epi32(bz[j], vrs));
 			if (ep->out == HWK_QS8_S32) {

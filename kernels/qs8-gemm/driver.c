@@ -135,6 +135,9 @@ int hwk_qs8_gemm_pack(const struct hwk_qs8_weights *w, struct hwk_qs8_packed **o
 	return 0;
 }
 
+/* Multiply-adds (padded M x N x K) below which one thread does it all. */
+#define SERIAL_WORK ((size_t)1 << 19)
+
 struct gemm_ctx {
 	const struct hwk_qs8_packed *b;
 	const struct hwk_qs8_gemm_args *args;
@@ -237,15 +240,36 @@ int hwk_qs8_gemm(const struct hwk_qs8_packed *b, const struct hwk_qs8_gemm_args 
 	if (g.nc < 1)
 		g.nc = 1;
 	size_t threads = hwk_parallel_threads(par);
-	if (threads > 1) {
-		size_t target = 4 * threads;
-		g.mb = g.mt < target ? g.mt : target;
-		size_t want_n = (target + g.mb - 1) / g.mb;
-		g.nb = g.nt < want_n ? g.nt : want_n;
-		/* Tasks of at least a few tiles: small problems stay whole. */
-		size_t work = x->m * b->np * b->kp;
-		if (work < (size_t)1 << 18)
-			g.mb = g.nb = 1;
+	/* Multiply-adds; below SERIAL_WORK (a few microseconds on one core)
+	 * handing half to another core costs about what it saves. */
+	size_t work = x->m * b->np * b->kp;
+	if (threads > 1 && work >= SERIAL_WORK) {
+		/* Equal tasks, a few per thread so that a thread the shared
+		 * machine slows down leaves its share to the others. Split M
+		 * (each task sweeps all of B in L2-sized blocks) unless splitting
+		 * N gives clearly smaller largest tasks, as when M is a few
+		 * tiles (then each task keeps A's tiles in L1 and its panels in
+		 * L2). The split never changes a result: tasks own whole tiles. */
+		size_t target = threads * (work >= ((size_t)1 << 27) ? 4 : 2);
+		size_t mb = g.mt < target ? g.mt : target;
+		size_t nb_m = (target + mb - 1) / mb;
+		nb_m = g.nt < nb_m ? g.nt : nb_m;
+		size_t nb = g.nt < target ? g.nt : target;
+		size_t mb_n = (target + nb - 1) / nb;
+		mb_n = g.mt < mb_n ? g.mt : mb_n;
+		/* Largest task in rows x panels, for each choice. */
+		size_t rows_m = (g.mt + mb - 1) / mb * uk->mr, rows_n = (g.mt + mb_n - 1) / mb_n * uk->mr;
+		rows_m = rows_m < x->m ? rows_m : x->m;
+		rows_n = rows_n < x->m ? rows_n : x->m;
+		size_t big_m = rows_m * ((g.nt + nb_m - 1) / nb_m);
+		size_t big_n = rows_n * ((g.nt + nb - 1) / nb);
+		if (10 * big_n < 9 * big_m) {
+			g.mb = mb_n;
+			g.nb = nb;
+		} else {
+			g.mb = mb;
+			g.nb = nb_m;
+		}
 	}
 	hwk_parallel_for(par, g.mb * g.nb, gemm_task, &g);
 	return 0;

@@ -277,6 +277,19 @@ static void compute_task(void *ctx, size_t t)
 				for (size_t i = r0; i < r1; i += mr) {
 					size_t mrr = min_sz(mr, j->M - i);
 					const uint32_t *ap = j->ab + i * j->kp + q0;
+					if (mrr == 1 && pb->bu->gemv) {
+						/* A lone row (GEMV): two panels at a time. */
+						for (size_t jj = nb0; jj < nb1; jj += 2 * nr) {
+							const uint16_t *bp =
+								(const uint16_t *)(const void *)pb->data +
+								(jj / nr) * pb->kpad * nr + q0 * 2 * nr;
+							e.bias = bias ? bias + jj : NULL;
+							pb->bu->gemv(min_sz(2 * nr, nb1 - jj), qc, ap,
+								     bp, pb->kpad * nr, j->c + i * j->ldc + jj,
+								     &e);
+						}
+						continue;
+					}
 					for (size_t jj = nb0; jj < nb1; jj += nr) {
 						const uint16_t *bp = (const uint16_t *)(const void *)pb->data +
 								     (jj / nr) * pb->kpad * nr + q0 * 2 * nr;

@@ -295,6 +295,45 @@ static void threads_bit_identical(void)
 		}
 }
 
+/* Each row computed alone (M = 1: the GEMV microkernel where there is one)
+ * gives the same bits as that row inside a larger M (the tile microkernel,
+ * and the lone tail row): with alpha, beta, bias and an activation, K over
+ * more than one k block, N with a partial and an odd count of panels. */
+static void rows_alone_bit_identical(void)
+{
+	static const size_t SH[][3] = { { 13, 100, 2200 }, { 25, 67, 131 }, { 14, 33, 7 } };
+	static const float bias[100] = { 0.5f, -0.25f, 1.0f, 0.125f, -1.0f, 0.75f, 0.3f };
+	const struct hwk_f32_gemm_epilogue ep = { .bias = bias, .act = HWK_F32_GEMM_ACT_GELU };
+	for (size_t t = 0; t < 4; t++)
+		for (size_t s = 0; s < 3; s++) {
+			size_t M = SH[s][0], N = SH[s][1], K = SH[s][2];
+			struct wts W = wts_new(TYPES[t], K, N, 0, 600 + s);
+			float *A = malloc(M * K * sizeof(float));
+			float *C = malloc(M * N * sizeof(float)), *C0 = malloc(M * N * sizeof(float));
+			ht_fill(A, M * K, 700 + s, -1.0f, 1.0f);
+			ht_fill(C, M * N, 800 + s, -1.0f, 1.0f);
+			memcpy(C0, C, M * N * sizeof(float));
+			struct hwk_rpw_packed_b *pb =
+				hwk_rpw_gemm_pack_b(TYPES[t], K, N, W.q, N, false, type_scale(TYPES[t]));
+			CHECK(pb != NULL, "pack");
+			CHECK(hwk_rpw_gemm(M, N, K, 0.75f, A, K, pb, 0.5f, C, N, &ep, NULL) == 0, "rc");
+			int bad = 0;
+			for (size_t r = 0; r < M && !bad; r++) {
+				CHECK(hwk_rpw_gemm(1, N, K, 0.75f, A + r * K, K, pb, 0.5f, C0 + r * N, N,
+						   &ep, NULL) == 0, "rc");
+				if (memcmp(C0 + r * N, C + r * N, N * sizeof(float)) != 0)
+					bad = 1;
+				CHECK(!bad, "%s %zux%zux%zu row %zu alone", TYPE_NAMES[t], M, N, K, r);
+			}
+			free(C0);
+			hwk_rpw_gemm_packed_b_free(pb);
+			free(A);
+			free(C);
+			free(W.q);
+			free(W.w);
+		}
+}
+
 /* Every code of every type through the GEMM (K = 1, A = 1: C = w) equals
  * the f32-cvt decode (as values: -0 may come out +0; NaN only as NaN). The
  * pairs path flushes bf16 denormals (vdpbf16ps), so they are skipped there. */
@@ -406,6 +445,7 @@ int main(void)
 		{ "large", large },
 		{ "k_zero_and_alpha_zero", k_zero_and_alpha_zero },
 		{ "threads_bit_identical", threads_bit_identical },
+		{ "rows_alone_bit_identical", rows_alone_bit_identical },
 		{ "decode_every_code", decode_every_code },
 		{ "variant_choice", variant_choice },
 		{ "bad_arguments", bad_arguments },
