@@ -9,8 +9,10 @@
 #include "runtime/op.h"
 #include "runtime/tensor.h"
 
-/* Folding must not blow a small graph up into a huge constant. */
+/* Folding must not blow a small graph up into huge constants: per node
+ * and in all. */
 #define FOLD_MAX_BYTES ((size_t)64 << 20)
+#define FOLD_TOTAL_MAX_BYTES ((size_t)256 << 20)
 
 static int eval(const struct rt_graph *g, const struct rt_node *n,
 		const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
@@ -49,6 +51,13 @@ static int eval(const struct rt_graph *g, const struct rt_node *n,
 		return RT_NEED_VALUE;
 	if (rc < 0)
 		return rt_fail(e, "%s: %s", rt_node_label(n, label, 256), ie.msg);
+	size_t limit = g->opt.max_arena_bytes, total = 0;
+	for (int k = 0; k < n->n_out; k++)
+		if (outp[k])
+			total += hwrt_tensor_bytes(&shapes[k]);
+	if (limit && total > limit)
+		return rt_fail(e, "%s: its outputs need %zu bytes; the limit is %zu",
+			       rt_node_label(n, label, 256), total, limit);
 	for (int k = 0; k < n->n_out; k++) {
 		if (!outp[k])
 			continue;
@@ -80,27 +89,30 @@ static bool value_static(const struct rt_value *v)
 	return true;
 }
 
-static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, struct rt_err *e);
+static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, size_t *folded_bytes,
+		     struct rt_err *e);
 static int fold_with(struct rt_graph *g, struct rt_node *n, struct hwrt_tensor *tin,
 		     const struct hwrt_tensor **in, struct hwrt_tensor *shapes,
 		     struct hwrt_tensor **outp, struct hwrt_tensor **outs, size_t *folded,
-		     struct rt_err *e);
+		     size_t *folded_bytes, struct rt_err *e);
 
 int rt_fold_and_infer(struct rt_graph *g, size_t *folded, struct rt_err *e)
 {
 	*folded = 0;
+	size_t folded_bytes = 0;
 	for (int i = 0; i < g->n_nodes; i++) {
 		struct rt_node *n = &g->nodes[i];
 		if (n->dead)
 			continue;
-		int rc = fold_node(g, n, folded, e);
+		int rc = fold_node(g, n, folded, &folded_bytes, e);
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, struct rt_err *e)
+static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, size_t *folded_bytes,
+		     struct rt_err *e)
 {
 	size_t io = (size_t)(n->n_in > n->n_out ? n->n_in : n->n_out) + 1;
 	struct hwrt_tensor *tin = calloc(io, sizeof(*tin)), *shapes = calloc(io, sizeof(*shapes));
@@ -108,7 +120,7 @@ static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, stru
 	struct hwrt_tensor **outp = calloc(io, sizeof(*outp)), **outs = calloc(io, sizeof(*outs));
 	int rc = -1;
 	if (tin && shapes && in && outp && outs)
-		rc = fold_with(g, n, tin, in, shapes, outp, outs, folded, e);
+		rc = fold_with(g, n, tin, in, shapes, outp, outs, folded, folded_bytes, e);
 	else
 		rt_fail(e, "out of memory");
 	free(tin), free(shapes), free(in), free(outp), free(outs);
@@ -118,7 +130,7 @@ static int fold_node(struct rt_graph *g, struct rt_node *n, size_t *folded, stru
 static int fold_with(struct rt_graph *g, struct rt_node *n, struct hwrt_tensor *tin,
 		     const struct hwrt_tensor **in, struct hwrt_tensor *shapes,
 		     struct hwrt_tensor **outp, struct hwrt_tensor **outs, size_t *folded,
-		     struct rt_err *e)
+		     size_t *folded_bytes, struct rt_err *e)
 {
 	{
 		bool all_static = true, all_const = true;
@@ -171,6 +183,7 @@ static int fold_with(struct rt_graph *g, struct rt_node *n, struct hwrt_tensor *
 		}
 		bool shape_only = (n->op->flags & RT_OP_SHAPE_ONLY) != 0;
 		if (g->opt.no_optimize || !(all_const || shape_only) || out_bytes > FOLD_MAX_BYTES ||
+		    *folded_bytes + out_bytes > FOLD_TOTAL_MAX_BYTES ||
 		    (n->op->flags & RT_OP_NONDETERMINISTIC))
 			return 0;
 		rc = rt_eval_node(g, n, in, outs, NULL, e);
@@ -183,6 +196,7 @@ static int fold_with(struct rt_graph *g, struct rt_node *n, struct hwrt_tensor *
 				rt_value_set_const(&g->values[n->out[k]], outs[k], outs[k]);
 		n->dead = true;
 		(*folded)++;
+		*folded_bytes += out_bytes;
 	}
 	return 0;
 }

@@ -63,6 +63,8 @@ struct hwrt_options {
 	const char *const *keep_fp32;
 	size_t n_keep_fp32;
 	bool no_optimize; /* skip folding and fusion (for debugging) */
+	/* Runs whose intermediates need more are refused; 0: no limit. */
+	size_t max_arena_bytes;
 };
 
 struct hwrt_model;

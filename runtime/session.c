@@ -397,6 +397,13 @@ static int plan(struct hwrt_session *s, const struct hwrt_tensor *inputs, struct
 						  s->pv[v].last < s->pv[v].first ? s->pv[v].first
 										 : s->pv[v].last };
 	size_t top = place(sp, ns, offs);
+	size_t limit = g->opt.max_arena_bytes;
+	if (limit && top > limit) {
+		free(sp);
+		free(offs);
+		return rt_fail(e, "the run needs %zu bytes of intermediates for these input shapes; "
+			       "the limit is %zu", top, limit);
+	}
 	for (int j = 0; j < ns; j++)
 		s->pv[sp[j].v].offset = offs[j];
 	free(sp);

@@ -80,7 +80,7 @@ static int geometry(const struct rt_node *n, const struct hwrt_tensor *const *in
 	if (n->n_in == 2) {
 		sc = in[1];
 	} else {
-		roi = in[1];
+		roi = n->n_in > 1 ? in[1] : NULL;
 		sc = n->n_in > 2 ? in[2] : NULL;
 		sz = n->n_in > 3 ? in[3] : NULL;
 	}

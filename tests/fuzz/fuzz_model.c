@@ -65,7 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512];
 	err[0] = 0;
-	struct hwrt_model *m = hwrt_model_load_buffer(data, size, NULL, NULL, err, sizeof(err));
+	/* The daemon bounds a run's memory the same way. */
+	struct hwrt_options opt = { .max_arena_bytes = (size_t)256 << 20 };
+	struct hwrt_model *m = hwrt_model_load_buffer(data, size, NULL, &opt, err, sizeof(err));
 	if (!m) {
 		if (!err[0])
 			abort();
