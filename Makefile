@@ -114,8 +114,9 @@ $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
 $(RUNTIME_LIB): $(call obj,$(RUNTIME_SRC)) $(GEN)/onnx.pb-c.o
 
 # The ONNX protobuf decoder is generated from Debian's onnx.proto, and the
-# operator table from the RT_OP_DEFINE lines of runtime/ops/*.c (rewritten
-# only when the list changes, so adding an op rebuilds one file).
+# operator table from the RT_OP_DEFINE and RT_BINARY_OP_DEFINE lines of
+# runtime/ops/*.c (rewritten only when the list changes, so adding an op
+# rebuilds one file).
 $(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h: $(ONNX_PROTO)
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
@@ -123,7 +124,7 @@ $(GEN)/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
 	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) -w -I$(GEN) -c -o $@ $<
 $(GEN)/runtime_op_list.h: FORCE
 	@mkdir -p $(GEN)
-	@sed -n 's/^RT_OP_DEFINE(\([A-Za-z0-9_]*\)).*/X(\1)/p' runtime/ops/*.c | sort > $@.tmp
+	@sed -n 's/^RT_\(BINARY_\)\{0,1\}OP_DEFINE(\([A-Za-z0-9_]*\)[,)].*/X(\2)/p' runtime/ops/*.c | sort > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 $(call obj,$(RUNTIME_SRC) $(RUNNER_SRC)): | $(GEN)/onnx.pb-c.h $(GEN)/runtime_op_list.h
 $(BUILD)/obj/runtime/ops/registry.o: $(GEN)/runtime_op_list.h

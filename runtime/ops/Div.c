@@ -15,22 +15,4 @@ RT_BIN_KERNEL(div_u64, uint64_t, uint64_t, b == 0 ? 0 : a / b)
 
 static const struct rt_binary kernels = { .k = { RT_BIN_TABLE_FLOAT(div), [HWRT_INT8] = div_i8, [HWRT_UINT8] = div_u8, [HWRT_INT16] = div_i16, [HWRT_UINT16] = div_u16, [HWRT_INT32] = div_i32, [HWRT_UINT32] = div_u32, [HWRT_INT64] = div_i64, [HWRT_UINT64] = div_u64 } };
 
-static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
-{
-	return rt_check_io(n, 2, 2, 1, 1, e);
-}
-
-static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
-		 struct hwrt_tensor *const *out, struct rt_err *e)
-{
-	return rt_binary_infer(&kernels, in, out, e);
-}
-
-static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,
-	       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)
-{
-	return rt_binary_run(&kernels, in[0], in[1], out[0], x->par, e);
-}
-
-RT_OP_DEFINE(Div) = { .name = "Div", .since = 7, .flags = RT_OP_INPLACE, .check = check,
-		.infer = infer, .run = run };
+RT_BINARY_OP_DEFINE(Div, 7, RT_OP_INPLACE);

@@ -5,22 +5,4 @@ RT_BIN_ALL_CMP(lt, a < b)
 
 static const struct rt_binary kernels = { .k = { RT_BIN_TABLE_NUMERIC(lt) }, .bool_out = true };
 
-static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
-{
-	return rt_check_io(n, 2, 2, 1, 1, e);
-}
-
-static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
-		 struct hwrt_tensor *const *out, struct rt_err *e)
-{
-	return rt_binary_infer(&kernels, in, out, e);
-}
-
-static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,
-	       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)
-{
-	return rt_binary_run(&kernels, in[0], in[1], out[0], x->par, e);
-}
-
-RT_OP_DEFINE(Less) = { .name = "Less", .since = 7, .flags = 0, .check = check,
-		.infer = infer, .run = run };
+RT_BINARY_OP_DEFINE(Less, 7, 0);

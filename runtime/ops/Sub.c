@@ -13,22 +13,4 @@ RT_BIN_KERNEL(sub_u64, uint64_t, uint64_t, (uint64_t)((uint64_t)a - (uint64_t)b)
 
 static const struct rt_binary kernels = { .k = { RT_BIN_TABLE_FLOAT(sub), [HWRT_INT8] = sub_i8, [HWRT_UINT8] = sub_u8, [HWRT_INT16] = sub_i16, [HWRT_UINT16] = sub_u16, [HWRT_INT32] = sub_i32, [HWRT_UINT32] = sub_u32, [HWRT_INT64] = sub_i64, [HWRT_UINT64] = sub_u64 } };
 
-static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
-{
-	return rt_check_io(n, 2, 2, 1, 1, e);
-}
-
-static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
-		 struct hwrt_tensor *const *out, struct rt_err *e)
-{
-	return rt_binary_infer(&kernels, in, out, e);
-}
-
-static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,
-	       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)
-{
-	return rt_binary_run(&kernels, in[0], in[1], out[0], x->par, e);
-}
-
-RT_OP_DEFINE(Sub) = { .name = "Sub", .since = 7, .flags = RT_OP_INPLACE, .check = check,
-		.infer = infer, .run = run };
+RT_BINARY_OP_DEFINE(Sub, 7, RT_OP_INPLACE);

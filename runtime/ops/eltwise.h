@@ -31,6 +31,27 @@ int rt_binary_run(const struct rt_binary *b, const struct hwrt_tensor *x,
 		  const struct hwrt_tensor *y, struct hwrt_tensor *o,
 		  const struct hwk_parallel *par, struct rt_err *e);
 
+/* The whole of a two-input broadcasting op whose file defines its kernel
+ * table as `kernels`: check, infer, run and the definition. The build's
+ * op list reads these lines as it reads RT_OP_DEFINE. */
+#define RT_BINARY_OP_DEFINE(NAME, SINCE, FLAGS)                                               \
+	static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e) \
+	{                                                                                     \
+		return rt_check_io(n, 2, 2, 1, 1, e);                                         \
+	}                                                                                     \
+	static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,       \
+			 struct hwrt_tensor *const *out, struct rt_err *e)                    \
+	{                                                                                     \
+		return rt_binary_infer(&kernels, in, out, e);                                 \
+	}                                                                                     \
+	static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,         \
+		       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)    \
+	{                                                                                     \
+		return rt_binary_run(&kernels, in[0], in[1], out[0], x->par, e);              \
+	}                                                                                     \
+	RT_OP_DEFINE(NAME) = { .name = #NAME, .since = SINCE, .flags = FLAGS, .check = check,  \
+			       .infer = infer, .run = run }
+
 /* Kernel bodies: three loops so the compiler vectorizes the common cases. */
 #define RT_BIN_KERNEL(NAME, T, OT, EXPR)                                                      \
 	static void NAME(const void *pa, int64_t as, const void *pb, int64_t bs, void *po,    \
