@@ -195,3 +195,27 @@ int rt_pool_run(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		return run_f32(n, in, out, x, is_max, e);
 	return rt_run_as_f32(n, in, out, x, e, is_max ? run_f32_max : run_f32_avg);
 }
+
+int rt_global_pool_infer(const struct hwrt_tensor *x, struct hwrt_tensor *y, struct rt_err *e)
+{
+	if (!rt_compute_float_type(x->dtype))
+		return rt_fail(e, "type %s is not supported (float, float16, double)",
+			       hwrt_dtype_name(x->dtype));
+	if (x->rank < 3)
+		return rt_fail(e, "X must have rank >= 3, has %d", x->rank);
+	int64_t dims[HWRT_MAX_RANK];
+	for (int i = 0; i < x->rank; i++)
+		dims[i] = i < 2 ? x->dims[i] : 1;
+	rt_set_shape(y, x->dtype, x->rank, dims);
+	return 0;
+}
+
+int rt_global_pool_f32(enum hwk_pool_kind kind, const struct hwrt_tensor *x,
+		       struct hwrt_tensor *y, const struct hwk_parallel *par, struct rt_err *e)
+{
+	size_t planes = (size_t)(x->dims[0] * x->dims[1]), hw = 1;
+	for (int i = 2; i < x->rank; i++)
+		hw *= (size_t)x->dims[i];
+	int rc = hwk_f32_global_pool(kind, planes, hw, x->data, y->data, par);
+	return rc < 0 ? rt_hwk_fail(e, rc, "pooling") : 0;
+}
