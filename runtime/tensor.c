@@ -1,4 +1,5 @@
 /* Tensor allocation, broadcasting and element conversion. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,4 +244,94 @@ uint16_t rt_f32_to_bf16(float f)
 	uint16_t h;
 	hwk_f32_to_bf16(1, &f, &h);
 	return h;
+}
+
+/* Arrays to and from float or double, for ops that compute narrow or
+ * wide types through one float path. */
+void rt_to_f32(const void *src, enum hwrt_dtype dt, float *dst, int64_t n)
+{
+	const uint16_t *h = src;
+	switch (dt) {
+	case HWRT_FLOAT: memcpy(dst, src, (size_t)n * sizeof(float)); break;
+	case HWRT_DOUBLE:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = (float)((const double *)src)[i];
+		break;
+	case HWRT_FLOAT16: hwk_f16_to_f32((size_t)n, h, dst); break;
+	case HWRT_BFLOAT16: hwk_bf16_to_f32((size_t)n, h, dst); break;
+	case HWRT_INT8:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = ((const int8_t *)src)[i];
+		break;
+	case HWRT_UINT8:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = ((const uint8_t *)src)[i];
+		break;
+	default: break;
+	}
+}
+
+void rt_from_f32(const float *src, enum hwrt_dtype dt, void *dst, int64_t n)
+{
+	uint16_t *h = dst;
+	switch (dt) {
+	case HWRT_FLOAT: memmove(dst, src, (size_t)n * sizeof(float)); break;
+	case HWRT_DOUBLE:
+		for (int64_t i = 0; i < n; i++)
+			((double *)dst)[i] = src[i];
+		break;
+	case HWRT_FLOAT16: hwk_f32_to_f16((size_t)n, src, h); break;
+	case HWRT_BFLOAT16: hwk_f32_to_bf16((size_t)n, src, h); break;
+	case HWRT_INT8:
+		for (int64_t i = 0; i < n; i++)
+			((int8_t *)dst)[i] = (int8_t)fminf(fmaxf(rintf(src[i]), -128.0f), 127.0f);
+		break;
+	case HWRT_UINT8:
+		for (int64_t i = 0; i < n; i++)
+			((uint8_t *)dst)[i] = (uint8_t)fminf(fmaxf(rintf(src[i]), 0.0f), 255.0f);
+		break;
+	default: break;
+	}
+}
+
+void rt_to_f64(const void *src, enum hwrt_dtype dt, double *dst, int64_t n)
+{
+	const uint16_t *h = src;
+	switch (dt) {
+	case HWRT_FLOAT:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = ((const float *)src)[i];
+		break;
+	case HWRT_DOUBLE: memcpy(dst, src, (size_t)n * sizeof(double)); break;
+	case HWRT_FLOAT16:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = rt_f16_to_f32(h[i]);
+		break;
+	case HWRT_BFLOAT16:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = rt_bf16_to_f32(h[i]);
+		break;
+	default: break;
+	}
+}
+
+void rt_from_f64(const double *src, enum hwrt_dtype dt, void *dst, int64_t n)
+{
+	uint16_t *h = dst;
+	switch (dt) {
+	case HWRT_FLOAT:
+		for (int64_t i = 0; i < n; i++)
+			((float *)dst)[i] = (float)src[i];
+		break;
+	case HWRT_DOUBLE: memmove(dst, src, (size_t)n * sizeof(double)); break;
+	case HWRT_FLOAT16:
+		for (int64_t i = 0; i < n; i++)
+			h[i] = rt_f32_to_f16((float)src[i]);
+		break;
+	case HWRT_BFLOAT16:
+		for (int64_t i = 0; i < n; i++)
+			h[i] = rt_f32_to_bf16((float)src[i]);
+		break;
+	default: break;
+	}
 }

@@ -43,4 +43,11 @@ uint16_t rt_f32_to_f16(float f);
 float rt_bf16_to_f32(uint16_t h);
 uint16_t rt_f32_to_bf16(float f);
 
+/* Arrays of float, double, float16 and bfloat16 (and int8/uint8 for the
+ * float pair, rounded and saturated) to and from float or double. */
+void rt_to_f32(const void *src, enum hwrt_dtype dt, float *dst, int64_t n);
+void rt_from_f32(const float *src, enum hwrt_dtype dt, void *dst, int64_t n);
+void rt_to_f64(const void *src, enum hwrt_dtype dt, double *dst, int64_t n);
+void rt_from_f64(const double *src, enum hwrt_dtype dt, void *dst, int64_t n);
+
 #endif

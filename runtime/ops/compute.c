@@ -114,42 +114,12 @@ static bool detour(enum hwrt_dtype t)
 
 static void to_f32(const struct hwrt_tensor *s, float *d)
 {
-	int64_t c = hwrt_tensor_count(s);
-	for (int64_t i = 0; i < c; i++)
-		switch (s->dtype) {
-		case HWRT_FLOAT16:
-			d[i] = rt_f16_to_f32(((const uint16_t *)s->data)[i]);
-			break;
-		case HWRT_DOUBLE:
-			d[i] = (float)((const double *)s->data)[i];
-			break;
-		case HWRT_INT8:
-			d[i] = ((const int8_t *)s->data)[i];
-			break;
-		default:
-			d[i] = ((const uint8_t *)s->data)[i];
-			break;
-		}
+	rt_to_f32(s->data, s->dtype, d, hwrt_tensor_count(s));
 }
 
 static void from_f32(const float *s, struct hwrt_tensor *d)
 {
-	int64_t c = hwrt_tensor_count(d);
-	for (int64_t i = 0; i < c; i++)
-		switch (d->dtype) {
-		case HWRT_FLOAT16:
-			((uint16_t *)d->data)[i] = rt_f32_to_f16(s[i]);
-			break;
-		case HWRT_DOUBLE:
-			((double *)d->data)[i] = s[i];
-			break;
-		case HWRT_INT8:
-			((int8_t *)d->data)[i] = (int8_t)lrintf(s[i]);
-			break;
-		default:
-			((uint8_t *)d->data)[i] = (uint8_t)lrintf(s[i]);
-			break;
-		}
+	rt_from_f32(s, d->dtype, d->data, hwrt_tensor_count(d));
 }
 
 int rt_run_as_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,

@@ -158,18 +158,12 @@ void rt_parallel_range(const struct hwk_parallel *par, int64_t n, rt_range_fn fn
 
 static void half_to_f32(enum hwrt_dtype t, const void *x, float *y, size_t n)
 {
-	if (t == HWRT_FLOAT16)
-		hwk_f16_to_f32(n, x, y);
-	else
-		hwk_bf16_to_f32(n, x, y);
+	rt_to_f32(x, t, y, (int64_t)n);
 }
 
 static void f32_to_half(enum hwrt_dtype t, const float *x, void *y, size_t n)
 {
-	if (t == HWRT_FLOAT16)
-		hwk_f32_to_f16(n, x, y);
-	else
-		hwk_f32_to_bf16(n, x, y);
+	rt_from_f32(x, t, y, (int64_t)n);
 }
 
 /* --- binary ------------------------------------------------------------------ */

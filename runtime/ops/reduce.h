@@ -29,13 +29,9 @@ int rt_softmax_infer(const struct rt_node *n, const struct hwrt_tensor *const *i
 int rt_softmax_run(const struct rt_node *n, bool log, const struct hwrt_tensor *const *in,
 		   struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e);
 
-/* Floating types (float, double, float16, bfloat16) to and from float or
- * double arrays. */
+/* Float, double, float16 or bfloat16 (converted with rt_to_f32 and
+ * friends of runtime/tensor.h). */
 bool rt_is_float_type(enum hwrt_dtype dt);
-void rt_to_f32(const void *src, enum hwrt_dtype dt, float *dst, int64_t n);
-void rt_from_f32(const float *src, enum hwrt_dtype dt, void *dst, int64_t n);
-void rt_to_f64(const void *src, enum hwrt_dtype dt, double *dst, int64_t n);
-void rt_from_f64(const double *src, enum hwrt_dtype dt, void *dst, int64_t n);
 
 /* Product of dims[a..b). */
 int64_t rt_dims_prod(const int64_t *dims, int a, int b);
