@@ -157,3 +157,20 @@ def test_runtime_gather_out_of_range(tmp_path):
     np.save(tmp_path / "i.npy", np.array([7], np.int64))
     rc, err = run(p, "--input", f"x={tmp_path / 'x.npy'}", "--input", f"i={tmp_path / 'i.npy'}")
     assert rc != 0 and "g" in err and "range" in err
+
+
+def test_corrupt_pb_input(tmp_path, mlp):
+    p = tmp_path / "x.pb"
+    p.write_bytes(b"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x42\x07")
+    rc, err = run(mlp, "--input", f"x={p}")
+    assert rc != 0 and "x.pb" in err
+
+
+def test_pb_input_with_wrong_element_count(tmp_path, mlp):
+    from onnx import numpy_helper
+    t = numpy_helper.from_array(np.zeros((2, 8), np.float32), "x")
+    t.raw_data = t.raw_data[:-4]  # one float short of the declared shape
+    p = tmp_path / "x.pb"
+    p.write_bytes(t.SerializeToString())
+    rc, err = run(mlp, "--input", f"x={p}")
+    assert rc != 0 and "raw data holds 60 bytes" in err
