@@ -11,8 +11,8 @@
 
 #include "kernels/f32-window/window.h"
 
-/* 16 inputs x[0], x[s], ..., x[15s]. Stride 2 reads x[0..31): callers keep
- * one more output beyond the block, so that is inside the row. */
+/* 16 inputs x[0], x[s], ..., x[15s]. Stride 2 reads x[0..31) (the upper
+ * load is masked so x[31], past the last input used, is never touched). */
 static inline __m512 load16(const float *x, size_t stride, __m512i gidx)
 {
 	if (stride == 1)
@@ -20,7 +20,8 @@ static inline __m512 load16(const float *x, size_t stride, __m512i gidx)
 	if (stride == 2) {
 		const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8,
 						      6, 4, 2, 0);
-		return _mm512_permutex2var_ps(_mm512_loadu_ps(x), even, _mm512_loadu_ps(x + 16));
+		return _mm512_permutex2var_ps(_mm512_loadu_ps(x), even,
+					      _mm512_maskz_loadu_ps(0x7fff, x + 16));
 	}
 	return _mm512_i32gather_ps(gidx, x, 4);
 }
@@ -28,10 +29,7 @@ static inline __m512 load16(const float *x, size_t stride, __m512i gidx)
 /* Outputs [0, limit) take the vector path; the rest the scalar one. */
 static inline size_t vector_limit(size_t n, size_t stride)
 {
-	if (stride > INT32_MAX / 16)
-		return 0;
-	size_t need = stride == 2 ? 17 : 16; /* stride 2 reads one past its block */
-	return n >= need ? n - (need - 16) : 0;
+	return stride > INT32_MAX / 16 ? 0 : n;
 }
 
 static inline __m512i gather_index(size_t stride)
