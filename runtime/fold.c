@@ -17,11 +17,11 @@
 static int eval(const struct rt_graph *g, const struct rt_node *n,
 		const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
 		struct hwrt_tensor *shapes, struct hwrt_tensor **outp,
-		const struct hwk_parallel *par, char *label, struct rt_err *e);
+		const struct rt_ctx *x, char *label, struct rt_err *e);
 
 int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 		 const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
-		 const struct hwk_parallel *par, struct rt_err *e)
+		 const struct rt_ctx *x, struct rt_err *e)
 {
 	char label[256];
 	struct hwrt_tensor *shapes = calloc((size_t)n->n_out + 1, sizeof(*shapes));
@@ -30,7 +30,7 @@ int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 		free(shapes), free(outp);
 		return rt_fail(e, "out of memory");
 	}
-	int rc = eval(g, n, in, outs, shapes, outp, par, label, e);
+	int rc = eval(g, n, in, outs, shapes, outp, x, label, e);
 	free(shapes), free(outp);
 	return rc;
 }
@@ -38,7 +38,7 @@ int rt_eval_node(const struct rt_graph *g, const struct rt_node *n,
 static int eval(const struct rt_graph *g, const struct rt_node *n,
 		const struct hwrt_tensor *const *in, struct hwrt_tensor **outs,
 		struct hwrt_tensor *shapes, struct hwrt_tensor **outp,
-		const struct hwk_parallel *par, char *label, struct rt_err *e)
+		const struct rt_ctx *x, char *label, struct rt_err *e)
 {
 	for (int k = 0; k < n->n_out; k++) {
 		memset(&shapes[k], 0, sizeof(shapes[k]));
@@ -70,8 +70,8 @@ static int eval(const struct rt_graph *g, const struct rt_node *n,
 				       hwrt_dtype_name(shapes[k].dtype), shapes[k].rank);
 		}
 	}
-	struct rt_ctx x = { par, g };
-	if (n->op->run(n, in, outs, &x, &ie) < 0) {
+	struct rt_ctx none = { NULL, g, NULL };
+	if (n->op->run(n, in, outs, x ? x : &none, &ie) < 0) {
 		for (int k = 0; k < n->n_out; k++)
 			rt_tensor_free(outs[k]);
 		return rt_fail(e, "%s: %s", rt_node_label(n, label, 256), ie.msg);

@@ -78,6 +78,10 @@ struct rt_node {
 	enum rt_act act; /* fused activation */
 	float act_min, act_max;
 	int bias; /* value index of a fused bias, or -1 */
+	enum hwrt_precision prec; /* of the weights, as prepare packed them */
+	/* int8: the input range calibration saw (else quantized per run) */
+	bool has_range;
+	float range_lo, range_hi;
 };
 
 struct rt_graph {

@@ -57,11 +57,29 @@ enum hwrt_precision {
 const char *hwrt_precision_name(enum hwrt_precision p);
 int hwrt_precision_parse(const char *s, enum hwrt_precision *out);
 
+/* A tensor for a named graph input. */
+struct hwrt_named_tensor {
+	const char *name;
+	struct hwrt_tensor t;
+};
+
 struct hwrt_options {
 	enum hwrt_precision precision;
 	/* Node names or op types (glob patterns) kept in fp32. */
 	const char *const *keep_fp32;
 	size_t n_keep_fp32;
+	/* Reduced precisions are checked at load: the model runs on
+	 * calibration inputs in fp32 and at the precision, and is refused when
+	 * an output's cosine similarity to fp32 falls below min_cosine (0:
+	 * 0.99; negative: never refused). Calibration tensors are given by
+	 * input name, the k-th tensor of each input making set k; every set
+	 * names every input. With them, int8 activations get static ranges;
+	 * without, they are quantized per row as they run and the check uses
+	 * one set of random inputs (floats in [-1, 1), integers 0, unnamed
+	 * dims 1). */
+	const struct hwrt_named_tensor *calib;
+	size_t n_calib;
+	double min_cosine;
 	bool no_optimize; /* skip folding and fusion (for debugging) */
 	/* Runs whose intermediates need more are refused; 0: no limit. */
 	size_t max_arena_bytes;
@@ -101,8 +119,20 @@ struct hwrt_model_stats {
 	size_t folded, fused, removed;
 	size_t weight_bytes;
 	int opset;
+	size_t reduced;              /* nodes whose weights are below fp32 */
+	size_t calib_sets;           /* sets the accuracy check ran (0: random) */
+	bool static_ranges;          /* int8 activations use calibrated ranges */
 };
 void hwrt_model_stats(const struct hwrt_model *m, struct hwrt_model_stats *st);
+
+/* The load-time accuracy of a reduced-precision model, one entry per
+ * output, against fp32 over all calibration sets (none for fp32 models
+ * or when no node was reduced). Integer outputs compare as numbers. */
+struct hwrt_accuracy {
+	const char *output;
+	double max_abs_err, mse, cosine;
+};
+size_t hwrt_model_accuracy(const struct hwrt_model *m, const struct hwrt_accuracy **out);
 
 /* A session holds what one run needs: the arena and bound shapes. One
  * session runs on one thread at a time; make one per concurrent caller. */

@@ -129,8 +129,17 @@ struct hwrt_model *hwrt_model_load_buffer(const void *buf, size_t len, const cha
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (copy_options(&m->g, opt, &e) < 0 || rt_load_graph(&m->g, buf, len, base_dir, &e) < 0 ||
-	    prepare(m, &e) < 0) {
+	int rc = copy_options(&m->g, opt, &e);
+	if (rc == 0)
+		rc = rt_load_graph(&m->g, buf, len, base_dir, &e);
+	if (rc == 0)
+		rc = prepare(m, &e);
+	if (rc == 0)
+		rc = rt_calibrate(m, &e);
+	/* the caller's calibration tensors are not kept */
+	m->g.opt.calib = NULL;
+	m->g.opt.n_calib = 0;
+	if (rc < 0) {
 		if (err)
 			snprintf(err, errlen, "%s", e.msg);
 		hwrt_model_free(m);
@@ -166,6 +175,7 @@ void hwrt_model_free(struct hwrt_model *m)
 	if (!m)
 		return;
 	rt_graph_free(&m->g);
+	free(m->accuracy);
 	free(m->in_info);
 	free(m->out_info);
 	free(m);

@@ -9,10 +9,21 @@
 #include "runtime/graph.h"
 #include "runtime/tensor.h"
 
+/* Calibration runs at load (reduced precisions): with reference set, the
+ * nodes whose weights were quantized compute in float32 from the original
+ * weights, and each records the range of its input in lo/hi (indexed by
+ * node, seen[] set once recorded). */
+struct rt_calib {
+	bool reference;
+	float *lo, *hi;
+	bool *seen;
+};
+
 /* Everything a run callback may use besides its tensors. */
 struct rt_ctx {
 	const struct hwk_parallel *par;
 	const struct rt_graph *g;
+	struct rt_calib *calib; /* NULL outside calibration */
 };
 
 /* Answer of infer when it needs the data of an input that is not known

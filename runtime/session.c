@@ -433,7 +433,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int run_dynamic(struct hwrt_session *s, int i, const struct hwk_parallel *par,
+static int run_dynamic(struct hwrt_session *s, int i, const struct rt_ctx *x,
 		       struct rt_err *e)
 {
 	const struct rt_graph *g = G(s);
@@ -441,7 +441,7 @@ static int run_dynamic(struct hwrt_session *s, int i, const struct hwk_parallel 
 	const struct hwrt_tensor **in = s->inb;
 	gather_inputs(s, n, in, false);
 	struct hwrt_tensor **outs = s->outb;
-	int rc = rt_eval_node(g, n, in, outs, par, e);
+	int rc = rt_eval_node(g, n, in, outs, x, e);
 	if (rc == RT_NEED_VALUE) {
 		char label[256];
 		return rt_fail(e, "%s: an input's value is unavailable",
@@ -471,9 +471,9 @@ static int run_dynamic(struct hwrt_session *s, int i, const struct hwk_parallel 
 	return 0;
 }
 
-int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_inputs,
-	     struct hwrt_tensor *outputs, size_t n_outputs, const struct hwk_parallel *par,
-	     char *err, size_t errlen)
+int rt_session_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_inputs,
+		   struct hwrt_tensor *outputs, size_t n_outputs, const struct hwk_parallel *par,
+		   struct rt_calib *calib, struct rt_err *ep)
 {
 	const struct rt_graph *g = G(s);
 	struct rt_err e;
@@ -499,14 +499,14 @@ int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_
 		for (int k = 0; k < g->nodes[i].n_in; k++)
 			if (g->nodes[i].in[k] >= 0)
 				s->refs[g->nodes[i].in[k]]++;
-	struct rt_ctx x = { par, g };
+	struct rt_ctx x = { par, g, calib };
 	for (int i = 0; i < g->n_nodes && rc == 0; i++) {
 		const struct rt_node *n = &g->nodes[i];
 		if (s->node_mode[i] && i < s->dyn_from)
 			continue;
 		uint64_t t0 = s->profile ? now_ns() : 0;
 		if (i >= s->dyn_from) {
-			rc = run_dynamic(s, i, par, &e);
+			rc = run_dynamic(s, i, &x, &e);
 		} else {
 			const struct hwrt_tensor **in = s->inb;
 			struct hwrt_tensor **out = s->outb;
@@ -530,7 +530,18 @@ int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_
 	for (int o = 0; o < g->n_outputs; o++)
 		outputs[o] = s->pv[g->outputs[o]].t;
 out:
+	if (rc < 0)
+		*ep = e;
+	return rc < 0 ? -1 : 0;
+}
+
+int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_inputs,
+	     struct hwrt_tensor *outputs, size_t n_outputs, const struct hwk_parallel *par,
+	     char *err, size_t errlen)
+{
+	struct rt_err e;
+	int rc = rt_session_run(s, inputs, n_inputs, outputs, n_outputs, par, NULL, &e);
 	if (rc < 0 && err)
 		snprintf(err, errlen, "%s", e.msg);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }

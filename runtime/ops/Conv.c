@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "runtime/ops/compute.h"
+#include "runtime/ops/lowp.h"
 
 struct conv_state {
 	struct hwk_f32_conv2d_packed *pw; /* NULL: packed per run */
+	struct rt_lowp_conv *lq;          /* int8 weights (then no pw) */
 	struct hwk_conv2d p;              /* the geometry pw was packed for */
 	float *bias;                      /* B plus the fused bias, or NULL */
 };
@@ -124,6 +126,7 @@ static void release(struct rt_node *n)
 {
 	struct conv_state *st = n->state;
 	hwk_f32_conv2d_packed_free(st->pw);
+	rt_lowp_conv_free(st->lq);
 	free(st->bias);
 	free(st);
 	n->state = NULL;
@@ -168,13 +171,21 @@ static int prepare(struct rt_node *n, const struct rt_graph *g, struct rt_err *e
 		if (st->bias)
 			memcpy(st->bias, bias, (size_t)w->dims[0] * sizeof(float));
 	}
-	st->pw = hwk_f32_conv2d_pack(&st->p, w->data);
-	if (!st->pw || (bias && !st->bias)) {
-		n->state = st;
-		release(n);
-		return rt_fail(e, "cannot pack the weights");
-	}
 	n->state = st;
+	if (bias && !st->bias)
+		return rt_fail(e, "out of memory");
+	if (rt_lowp_choose(n, g) == HWRT_PREC_INT8) {
+		int rc = rt_lowp_conv_pack(w, group, &st->lq, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			n->prec = HWRT_PREC_INT8;
+			return 0;
+		}
+	}
+	st->pw = hwk_f32_conv2d_pack(&st->p, w->data);
+	if (!st->pw)
+		return rt_fail(e, "cannot pack the weights");
 	return 0;
 }
 
@@ -245,6 +256,11 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		return -1;
 	}
 	int rc = 0;
+	if (st && st->lq) {
+		rt_lowp_observe(n, xc, x->data, (size_t)hwrt_tensor_count(x));
+		if (!(xc->calib && xc->calib->reference))
+			return rt_lowp_conv_run(st->lq, n, x, w, bias, out[0], xc->par, e);
+	}
 	if (win.nd > 2) {
 		rc = conv_generic(n, &win, x, w, bias, y, xc, e);
 		free(owned);
@@ -253,7 +269,7 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	struct hwk_conv2d p;
 	to_hwk(&win, x->dims[1], m, group, &p);
 	struct hwk_f32_conv2d_packed *pw = NULL;
-	if (!st || memcmp(&p, &st->p, sizeof(p))) {
+	if (!st || !st->pw || memcmp(&p, &st->p, sizeof(p))) {
 		pw = hwk_f32_conv2d_pack(&p, w->data);
 		if (!pw) {
 			free(owned);

@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "runtime/ops/compute.h"
+#include "runtime/ops/lowp.h"
 
 struct gemm_state {
-	struct hwk_f32_packed_b *pb;
+	struct hwk_f32_packed_b *pb;  /* fp32 weights, or */
+	struct rt_lowp_gemm *lp;      /* reduced-precision ones (alpha folded in) */
 	size_t k, n;
 };
 
@@ -71,12 +73,24 @@ static int prepare(struct rt_node *n, const struct rt_graph *g, struct rt_err *e
 		return rt_fail(e, "out of memory");
 	st->k = (size_t)(tb ? b->dims[1] : b->dims[0]);
 	st->n = (size_t)(tb ? b->dims[0] : b->dims[1]);
-	st->pb = hwk_f32_gemm_pack_b(st->k, st->n, b->data, (size_t)b->dims[1], tb);
-	if (!st->pb) {
-		free(st);
-		return rt_fail(e, "cannot pack B");
-	}
 	n->state = st;
+	/* reduced precision when op(A) is A and C is at most a row (a bias) */
+	const struct rt_value *c = n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
+	if (!rt_attr_int(n, "transA", 0) && (!c || (c->rank >= 0 && c->rank < 2) ||
+					     (c->rank == 2 && c->dims[0] == 1))) {
+		int rc = rt_lowp_gemm_pack(rt_lowp_choose(n, g), st->k, st->n, b->data,
+					   (size_t)b->dims[1], tb, rt_attr_float(n, "alpha", 1.0f),
+					   &st->lp, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			n->prec = st->lp->prec;
+			return 0;
+		}
+	}
+	st->pb = hwk_f32_gemm_pack_b(st->k, st->n, b->data, (size_t)b->dims[1], tb);
+	if (!st->pb)
+		return rt_fail(e, "cannot pack B");
 	return 0;
 }
 
@@ -84,6 +98,7 @@ static void release(struct rt_node *n)
 {
 	struct gemm_state *st = n->state;
 	hwk_f32_gemm_packed_b_free(st->pb);
+	rt_lowp_gemm_free(st->lp);
 	free(st);
 	n->state = NULL;
 }
@@ -132,7 +147,16 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	const struct gemm_state *st = n->state;
 	size_t lda = (size_t)a->dims[1];
 	int rc;
-	if (st && st->k == (size_t)k && st->n == (size_t)nn)
+	bool fits = st && st->k == (size_t)k && st->n == (size_t)nn;
+	if (fits && st->lp && gbeta == 0.0f) {
+		rt_lowp_observe(n, x, a->data, (size_t)(m * k));
+		if (!(x->calib && x->calib->reference)) {
+			rc = rt_lowp_gemm_run(st->lp, n, (size_t)m, a->data, lda, bias, y, x->par, e);
+			rt_free(scratch);
+			return rc;
+		}
+	}
+	if (fits && st->pb)
 		rc = hwk_f32_gemm_packed(ta, (size_t)m, (size_t)nn, (size_t)k, alpha, a->data, lda,
 					 st->pb, gbeta, y, (size_t)nn, &ep, x->par);
 	else

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 
 #include "runtime/ops/compute.h"
+#include "runtime/ops/lowp.h"
 
 struct mm_state {
-	struct hwk_f32_packed_b *pb;
+	struct hwk_f32_packed_b *pb;  /* fp32 weights, or */
+	struct rt_lowp_gemm *lp;      /* reduced-precision ones */
 	size_t k, n;
 };
 
@@ -93,12 +95,18 @@ static int prepare(struct rt_node *n, const struct rt_graph *g, struct rt_err *e
 		return rt_fail(e, "out of memory");
 	st->k = k;
 	st->n = nn;
-	st->pb = hwk_f32_gemm_pack_b(k, nn, b->data, nn, false);
-	if (!st->pb) {
-		free(st);
-		return rt_fail(e, "cannot pack B (%zu x %zu)", k, nn);
-	}
 	n->state = st;
+	int rc = rt_lowp_gemm_pack(rt_lowp_choose(n, g), k, nn, b->data, nn, false, 1.0f, &st->lp,
+				   e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		n->prec = st->lp->prec;
+		return 0;
+	}
+	st->pb = hwk_f32_gemm_pack_b(k, nn, b->data, nn, false);
+	if (!st->pb)
+		return rt_fail(e, "cannot pack B (%zu x %zu)", k, nn);
 	return 0;
 }
 
@@ -106,6 +114,7 @@ static void release(struct rt_node *n)
 {
 	struct mm_state *st = n->state;
 	hwk_f32_gemm_packed_b_free(st->pb);
+	rt_lowp_gemm_free(st->lp);
 	free(st);
 	n->state = NULL;
 }
@@ -166,7 +175,12 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		/* B shared by every batch: one GEMM over all rows of A */
 		size_t m = (size_t)(s.batches * s.m), k = (size_t)s.k, nn = (size_t)s.n;
 		const struct mm_state *st = n->state;
-		if (st && st->k == k && st->n == nn)
+		bool fits = st && st->k == k && st->n == nn;
+		if (fits && st->lp)
+			rt_lowp_observe(n, x, a->data, m * k);
+		if (fits && st->lp && !(x->calib && x->calib->reference))
+			return rt_lowp_gemm_run(st->lp, n, m, a->data, k, bias, c, x->par, e);
+		if (fits && st->pb)
 			rc = hwk_f32_gemm_packed(false, m, nn, k, 1.0f, a->data, k, st->pb, 0.0f, c,
 						 nn, &ep, x->par);
 		else

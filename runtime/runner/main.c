@@ -23,6 +23,9 @@ struct args {
 	int n_dim;
 	const char *keep[MAX_ARGS];
 	int n_keep;
+	const char *calib_name[MAX_ARGS], *calib_file[MAX_ARGS];
+	int n_calib;
+	double min_cosine;
 	const char *out_dir;
 	long threads, warmup, iterations;
 	enum hwrt_precision precision;
@@ -33,8 +36,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hwopt-run MODEL [--input NAME=FILE]... [--dim NAME=VALUE]...\n"
 		   "                 [--output-dir DIR] [--threads N] [--precision fp32|bf16|int8|int4]\n"
-		   "                 [--keep-fp32 PATTERN]... [--warmup W] [--iterations K]\n"
-		   "                 [--profile] [--json]\n"
+		   "                 [--keep-fp32 PATTERN]... [--calib NAME=FILE]... [--min-cosine C]\n"
+		   "                 [--warmup W] [--iterations K] [--profile] [--json]\n"
 		   "       hwopt-run --list-ops\n");
 }
 
@@ -69,7 +72,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "precision", required_argument, 0, 'p' },  { "keep-fp32", required_argument, 0, 'k' },
 		{ "warmup", required_argument, 0, 'w' },     { "iterations", required_argument, 0, 'n' },
 		{ "profile", no_argument, 0, 'P' },          { "json", no_argument, 0, 'j' },
-		{ "help", no_argument, 0, 'h' },             { "list-ops", no_argument, 0, 'L' },             { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },             { "list-ops", no_argument, 0, 'L' },
+		{ "calib", required_argument, 0, 'c' },      { "min-cosine", required_argument, 0, 'C' },
+		{ 0, 0, 0, 0 },
 	};
 	a->threads = 1;
 	a->warmup = 1;
@@ -88,6 +93,26 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->in_name[a->n_in] = optarg;
 			a->in_file[a->n_in++] = eq + 1;
 			break;
+		case 'c':
+			eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || !eq[1])
+				return die("--calib wants NAME=FILE, not '%s'", optarg);
+			if (a->n_calib == MAX_ARGS)
+				return die("too many --calib");
+			*eq = 0;
+			a->calib_name[a->n_calib] = optarg;
+			a->calib_file[a->n_calib++] = eq + 1;
+			break;
+		case 'C': {
+			char *end;
+			errno = 0;
+			a->min_cosine = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(a->min_cosine <= 1.0) ||
+			    a->min_cosine == 0.0)
+				return die("--min-cosine wants a number <= 1 (negative: never refuse), "
+					   "not '%s'", optarg);
+			break;
+		}
 		case 'd': {
 			eq = strchr(optarg, '=');
 			long v;
@@ -213,6 +238,9 @@ static double pct(const uint64_t *s, long n, double p)
 /* What a run holds, released on every exit path. */
 struct state {
 	struct hwrt_model *m;
+	struct hwrt_named_tensor *calib;
+	struct hwrt_tensor **calib_owned;
+	size_t n_calib;
 	struct hwrt_tensor *inputs, **owned, *outputs;
 	size_t ni;
 	uint64_t *lat;
@@ -228,9 +256,22 @@ static int run(const struct args *ap, struct state *st)
 	for (int i = 0; i < a.n_keep; i++)
 		keep[i] = a.keep[i];
 	struct hwrt_options opt = { .precision = a.precision, .keep_fp32 = keep,
-				    .n_keep_fp32 = (size_t)a.n_keep };
+				    .n_keep_fp32 = (size_t)a.n_keep, .min_cosine = a.min_cosine };
 	if (hwk_init(err, sizeof(err)) < 0)
 		return die("%s", err);
+	st->calib = calloc((size_t)a.n_calib + 1, sizeof(*st->calib));
+	st->calib_owned = calloc((size_t)a.n_calib + 1, sizeof(*st->calib_owned));
+	if (!st->calib || !st->calib_owned)
+		return die("out of memory");
+	for (int k = 0; k < a.n_calib; k++) {
+		struct hwrt_tensor *t = hwrt_tensor_read(a.calib_file[k], NULL, err, sizeof(err));
+		if (!t)
+			return die("%s", err);
+		st->calib_owned[st->n_calib++] = t;
+		st->calib[k] = (struct hwrt_named_tensor){ a.calib_name[k], *t };
+	}
+	opt.calib = st->calib;
+	opt.n_calib = st->n_calib;
 	struct hwrt_model *m = hwrt_model_load(a.model, &opt, err, sizeof(err));
 	if (!m)
 		return die("%s: %s", a.model, err);
@@ -310,6 +351,8 @@ static int run(const struct args *ap, struct state *st)
 	hwrt_model_stats(m, &ms);
 	const struct hwrt_node_time *nt;
 	size_t nn = hwrt_session_node_times(s, &nt);
+	const struct hwrt_accuracy *acc;
+	size_t n_acc = hwrt_model_accuracy(m, &acc);
 	if (a.json) {
 		cJSON *j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "model", a.model);
@@ -331,6 +374,22 @@ static int run(const struct args *ap, struct state *st)
 		cJSON_AddNumberToObject(g, "folded", (double)ms.folded);
 		cJSON_AddNumberToObject(g, "fused", (double)ms.fused);
 		cJSON_AddNumberToObject(g, "weight_bytes", (double)ms.weight_bytes);
+		cJSON_AddNumberToObject(g, "reduced_nodes", (double)ms.reduced);
+		if (n_acc) {
+			cJSON *ac = cJSON_AddObjectToObject(j, "accuracy");
+			cJSON_AddStringToObject(ac, "inputs", ms.calib_sets ? "calibration" : "random");
+			cJSON_AddNumberToObject(ac, "sets", (double)(ms.calib_sets ? ms.calib_sets : 1));
+			cJSON_AddBoolToObject(ac, "static_ranges", ms.static_ranges);
+			cJSON *ao = cJSON_AddArrayToObject(ac, "outputs");
+			for (size_t i = 0; i < n_acc; i++) {
+				cJSON *e = cJSON_CreateObject();
+				cJSON_AddStringToObject(e, "name", acc[i].output);
+				cJSON_AddNumberToObject(e, "max_abs_err", acc[i].max_abs_err);
+				cJSON_AddNumberToObject(e, "mse", acc[i].mse);
+				cJSON_AddNumberToObject(e, "cosine", acc[i].cosine);
+				cJSON_AddItemToArray(ao, e);
+			}
+		}
 		if (a.profile) {
 			cJSON *pn = cJSON_AddArrayToObject(j, "nodes");
 			cJSON *po = cJSON_AddObjectToObject(j, "op_types");
@@ -355,8 +414,12 @@ static int run(const struct args *ap, struct state *st)
 	} else {
 		printf("model %s: opset %d, %zu nodes (%zu loaded, %zu folded, %zu fused)\n", a.model,
 		       ms.opset, ms.nodes, ms.nodes_loaded, ms.folded, ms.fused);
-		printf("precision %s, %ld thread(s), %ld iterations\n",
-		       hwrt_precision_name(a.precision), a.threads, a.iterations);
+		printf("precision %s (%zu nodes reduced), %ld thread(s), %ld iterations\n",
+		       hwrt_precision_name(a.precision), ms.reduced, a.threads, a.iterations);
+		for (size_t i = 0; i < n_acc; i++)
+			printf("accuracy of '%s' on %s: cosine %.6f, max abs error %.3g, MSE %.3g\n",
+			       acc[i].output, ms.calib_sets ? "calibration inputs" : "random inputs",
+			       acc[i].cosine, acc[i].max_abs_err, acc[i].mse);
 		printf("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  mean %.3f\n",
 		       pct(lat, a.iterations, 0.5), pct(lat, a.iterations, 0.9),
 		       pct(lat, a.iterations, 0.99), mean);
@@ -384,5 +447,8 @@ int main(int argc, char **argv)
 		free(st.owned[i]);
 	free(st.inputs), free(st.owned), free(st.outputs), free(st.lat);
 	hwrt_model_free(st.m);
+	for (size_t i = 0; i < st.n_calib; i++)
+		hwrt_tensor_free(st.calib_owned[i]);
+	free(st.calib), free(st.calib_owned);
 	return rc;
 }
