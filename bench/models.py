@@ -1,7 +1,9 @@
 """make bench-models: the test models (tests/models/models.py) run by
 hwopt-run and by ONNX Runtime (onnxruntime-node) in the same run, on 1 and
-2 threads; prints latency ratios (ours / ONNX Runtime, lower is better) and
-writes JSON rows.
+2 threads; prints fp32 latency ratios (ours / ONNX Runtime, lower is
+better), and for our bf16, int8 (dynamic, and static from calibration
+inputs) and int4 the speed-up over our fp32 with the cosine similarity of
+the outputs to fp32; writes JSON rows.
 
 usage: models.py HWOPT_RUN OUT_DIR [ORT_DIR] [--iterations K] [--repeats R]
 """
@@ -20,12 +22,19 @@ import models  # noqa: E402
 
 def median_p50(cmd, repeats, env=None):
     runs = []
+    report = None
     for _ in range(repeats):
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
         if p.returncode != 0:
             raise RuntimeError(p.stderr.strip())
-        runs.append(json.loads(p.stdout)["latency_ms"]["p50"])
-    return float(np.median(runs))
+        report = json.loads(p.stdout)
+        runs.append(report["latency_ms"]["p50"])
+    return float(np.median(runs)), report
+
+
+def cosine(a, b):
+    a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 def main():
@@ -44,32 +53,63 @@ def main():
         print("bench-models: node or onnxruntime-node missing; ONNX Runtime column skipped")
     env = dict(os.environ, NODE_PATH=os.path.join(a.ort_dir or "", "node_modules"))
     rows = []
-    print(f"{'model':<12} {'thr':>3} {'hwopt ms':>10} {'ORT ms':>10} {'ratio':>7}")
+    print("fp32 against ONNX Runtime (ratio = ours / ORT, lower is better); reduced precisions "
+          "against our fp32 (speed-up = fp32 / precision, cosine of the outputs to fp32 on the "
+          "bench input)")
+    print(f"{'model':<12} {'thr':>3} {'precision':<12} {'hwopt ms':>9} {'ORT ms':>9} "
+          f"{'ratio':>6} {'speed-up':>8} {'cosine':>9}")
     for name in ("mlp", "cnn", "transformer"):
         model, inputs, _ = models.MODELS[name]()
         path = os.path.join(a.out_dir, f"{name}.onnx")
         with open(path, "wb") as f:
             f.write(model.SerializeToString())
-        args = []
+        args, calib = [], []
+        rng = np.random.default_rng(11)
         for k, v in inputs.items():
             npy = os.path.join(a.out_dir, f"{name}_{k}.npy")
             np.save(npy, v)
             args.append((k, npy))
+            for i in range(4):
+                c = os.path.join(a.out_dir, f"{name}_{k}_calib{i}.npy")
+                np.save(c, rng.standard_normal(v.shape).astype(v.dtype))
+                calib += ["--calib", f"{k}={c}"]
+        variants = {"fp32": [], "bf16": ["--precision", "bf16"],
+                    "int8": ["--precision", "int8"],
+                    "int8-static": ["--precision", "int8", *calib],
+                    "int4": ["--precision", "int4"]}
         for threads in (1, 2):
-            ours = median_p50([a.runner, path, "--json", "--threads", str(threads), "--warmup", "5",
-                               "--iterations", str(a.iterations)]
-                              + [x for k, npy in args for x in ("--input", f"{k}={npy}")],
-                              a.repeats)
-            peer = None
-            if ort_ok:
-                peer = median_p50([node, os.path.join(os.path.dirname(__file__), "ort_run.js"), path,
-                                   str(threads), "5", str(a.iterations)]
-                                  + [f"{k}={npy}" for k, npy in args], a.repeats, env)
-            ratio = ours / peer if peer else None
-            print(f"{name:<12} {threads:>3} {ours:>10.3f} {peer if peer else float('nan'):>10.3f} "
-                  f"{ratio if ratio else float('nan'):>7.2f}")
-            rows.append({"model": name, "threads": threads, "precision": "fp32",
-                         "hwopt_p50_ms": ours, "ort_p50_ms": peer, "ratio": ratio})
+            outs = {}
+            base = None
+            for prec, extra in variants.items():
+                out_dir = os.path.join(a.out_dir, f"{name}_{prec}_{threads}")
+                ours, rep = median_p50([a.runner, path, "--json", "--threads", str(threads),
+                                        "--warmup", "5", "--iterations", str(a.iterations),
+                                        "--output-dir", out_dir, *extra]
+                                       + [x for k, npy in args for x in ("--input", f"{k}={npy}")],
+                                       a.repeats)
+                outs[prec] = {o: np.load(os.path.join(out_dir, o)) for o in os.listdir(out_dir)}
+                row = {"model": name, "threads": threads, "precision": prec,
+                       "hwopt_p50_ms": ours, "reduced_nodes": rep["graph"]["reduced_nodes"]}
+                if prec == "fp32":
+                    base = ours
+                    peer = None
+                    if ort_ok:
+                        peer, _ = median_p50([node, os.path.join(os.path.dirname(__file__),
+                                                                 "ort_run.js"), path,
+                                              str(threads), "5", str(a.iterations)]
+                                             + [f"{k}={npy}" for k, npy in args], a.repeats, env)
+                    row.update(ort_p50_ms=peer, ratio=ours / peer if peer else None)
+                    print(f"{name:<12} {threads:>3} {prec:<12} {ours:>9.3f} "
+                          f"{peer if peer else float('nan'):>9.3f} "
+                          f"{row['ratio'] if peer else float('nan'):>6.2f}")
+                else:
+                    cos = min(cosine(outs[prec][o], outs["fp32"][o]) for o in outs["fp32"])
+                    row.update(speedup=base / ours, cosine=cos,
+                               reported_cosine=min(x["cosine"]
+                                                   for x in rep["accuracy"]["outputs"]))
+                    print(f"{name:<12} {threads:>3} {prec:<12} {ours:>9.3f} {'':>9} {'':>6} "
+                          f"{row['speedup']:>8.2f} {cos:>9.6f}")
+                rows.append(row)
     with open(os.path.join(a.out_dir, "models.json"), "w") as f:
         json.dump(rows, f, indent=1)
     print(f"JSON rows: {os.path.join(a.out_dir, 'models.json')}")
