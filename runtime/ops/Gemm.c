@@ -62,6 +62,32 @@ static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	return 0;
 }
 
+/* beta * C (one row, constant) plus the fused bias, as n floats; NULL when
+ * there is none or C is not constant. */
+static float *const_bias(const struct rt_node *n, const struct rt_graph *g, size_t nn, bool *oom)
+{
+	const struct hwrt_tensor *c = n->n_in > 2 && n->in[2] >= 0 ? g->values[n->in[2]].konst
+								    : NULL;
+	bool bad, has_c = n->n_in > 2 && n->in[2] >= 0;
+	const float *fb = rt_fused_bias(n, g, (int64_t)nn, &bad);
+	float beta = rt_attr_float(n, "beta", 1.0f);
+	*oom = false;
+	if (bad || (has_c && (!c || c->dtype != HWRT_FLOAT)) || (!c && !fb))
+		return NULL;
+	int64_t cn = c && c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+	if (c && cn != 1 && cn != (int64_t)nn)
+		return NULL;
+	float *b = malloc(nn * sizeof(float));
+	if (!b) {
+		*oom = true;
+		return NULL;
+	}
+	for (size_t j = 0; j < nn; j++)
+		b[j] = (c ? beta * ((const float *)c->data)[cn == 1 ? 0 : j] : 0.0f) +
+		       (fb ? fb[j] : 0.0f);
+	return b;
+}
+
 static int prepare(struct rt_node *n, const struct rt_graph *g, struct rt_err *e)
 {
 	const struct hwrt_tensor *b = g->values[n->in[1]].konst;
@@ -78,9 +104,14 @@ static int prepare(struct rt_node *n, const struct rt_graph *g, struct rt_err *e
 	const struct rt_value *c = n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
 	if (!rt_attr_int(n, "transA", 0) && (!c || (c->rank >= 0 && c->rank < 2) ||
 					     (c->rank == 2 && c->dims[0] == 1))) {
+		bool oom;
+		float *bias = const_bias(n, g, st->n, &oom);
+		if (oom)
+			return rt_fail(e, "out of memory");
 		int rc = rt_lowp_gemm_pack(rt_lowp_choose(n, g), st->k, st->n, b->data,
 					   (size_t)b->dims[1], tb, rt_attr_float(n, "alpha", 1.0f),
-					   &st->lp, e);
+					   bias, &st->lp, e);
+		free(bias);
 		if (rc < 0)
 			return -1;
 		if (rc == 0) {
@@ -151,7 +182,8 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	if (fits && st->lp && gbeta == 0.0f) {
 		rt_lowp_observe(n, x, a->data, (size_t)(m * k));
 		if (!(x->calib && x->calib->reference)) {
-			rc = rt_lowp_gemm_run(st->lp, n, (size_t)m, a->data, lda, bias, y, x->par, e);
+			rc = rt_lowp_gemm_run(st->lp, n, (size_t)m, a->data, lda,
+					      st->lp->bias ? NULL : bias, y, x->par, e);
 			rt_free(scratch);
 			return rc;
 		}

@@ -96,8 +96,10 @@ static int prepare(struct rt_node *n, const struct rt_graph *g, struct rt_err *e
 	st->k = k;
 	st->n = nn;
 	n->state = st;
-	int rc = rt_lowp_gemm_pack(rt_lowp_choose(n, g), k, nn, b->data, nn, false, 1.0f, &st->lp,
-				   e);
+	bool bad;
+	const float *bias = rt_fused_bias(n, g, (int64_t)nn, &bad);
+	int rc = rt_lowp_gemm_pack(rt_lowp_choose(n, g), k, nn, b->data, nn, false, 1.0f, bias,
+				   &st->lp, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
@@ -179,7 +181,8 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		if (fits && st->lp)
 			rt_lowp_observe(n, x, a->data, m * k);
 		if (fits && st->lp && !(x->calib && x->calib->reference))
-			return rt_lowp_gemm_run(st->lp, n, m, a->data, k, bias, c, x->par, e);
+			return rt_lowp_gemm_run(st->lp, n, m, a->data, k, st->lp->bias ? NULL : bias,
+						c, x->par, e);
 		if (fits && st->pb)
 			rc = hwk_f32_gemm_packed(false, m, nn, k, 1.0f, a->data, k, st->pb, 0.0f, c,
 						 nn, &ep, x->par);

@@ -26,17 +26,20 @@ struct rt_lowp_gemm {
 	struct hwk_rpw_packed_b *bf16;
 	struct hwk_qs8_packed *s8;
 	struct hwk_qb4_weights q4;  /* int4: owns q, scale, min */
+	float *bias;                /* n floats packed with the weights, or NULL */
 };
 
 /* Packs W (k x n row-major with leading dimension ldw, or n x k with trans)
- * scaled by alpha at precision p. Returns 0 with *out set, 1 when this
- * precision does not apply to the shape (int4 needs k % 32 == 0; *out
- * NULL), -1 on error. */
+ * scaled by alpha at precision p, with a constant bias (n floats, or NULL)
+ * that the GEMM then adds. Returns 0 with *out set, 1 when this precision
+ * does not apply to the shape (int4 needs k % 32 == 0; *out NULL), -1 on
+ * error. */
 int rt_lowp_gemm_pack(enum hwrt_precision p, size_t k, size_t n, const float *w, size_t ldw,
-		      bool trans, float alpha, struct rt_lowp_gemm **out, struct rt_err *e);
+		      bool trans, float alpha, const float *bias, struct rt_lowp_gemm **out,
+		      struct rt_err *e);
 void rt_lowp_gemm_free(struct rt_lowp_gemm *w);
-/* y (ldy n) = a (lda) * W + bias (n floats or NULL), then n's fused
- * activation. int8 quantizes a with n's calibrated range when it has one,
+/* y (ldy n) = a (lda) * W + packed bias + bias (n floats or NULL), then
+ * n's fused activation. int8 quantizes a with n's calibrated range when it has one,
  * else per row. */
 int rt_lowp_gemm_run(const struct rt_lowp_gemm *w, const struct rt_node *n, size_t m,
 		     const float *a, size_t lda, const float *bias, float *y,

@@ -128,7 +128,7 @@ static int pack_int8(struct rt_lowp_gemm *q, const float *wt, struct rt_err *e)
 		goto out;
 	}
 	struct hwk_qs8_weights w = { .k = k, .n = n, .b = b, .ldb = k, .trans = true,
-				     .scale = scale, .scale_count = n };
+				     .scale = scale, .scale_count = n, .bias = q->bias };
 	if (hwk_qs8_gemm_pack(&w, &q->s8) < 0) {
 		rt_fail(e, "cannot pack int8 weights (%zu x %zu)", k, n);
 		goto out;
@@ -154,7 +154,8 @@ static int pack_int4(struct rt_lowp_gemm *q, const float *wt, struct rt_err *e)
 }
 
 int rt_lowp_gemm_pack(enum hwrt_precision p, size_t k, size_t n, const float *w, size_t ldw,
-		      bool trans, float alpha, struct rt_lowp_gemm **out, struct rt_err *e)
+		      bool trans, float alpha, const float *bias, struct rt_lowp_gemm **out,
+		      struct rt_err *e)
 {
 	*out = NULL;
 	if (p == HWRT_PREC_FP32 || !k || !n || (p == HWRT_PREC_INT4 && k % 32))
@@ -169,6 +170,15 @@ int rt_lowp_gemm_pack(enum hwrt_precision p, size_t k, size_t n, const float *w,
 	q->prec = p;
 	q->k = k;
 	q->n = n;
+	if (bias) {
+		q->bias = malloc(n * sizeof(float));
+		if (!q->bias) {
+			free(wt);
+			rt_lowp_gemm_free(q);
+			return rt_fail(e, "out of memory");
+		}
+		memcpy(q->bias, bias, n * sizeof(float));
+	}
 	int rc = p == HWRT_PREC_BF16 ? pack_bf16(q, wt, e)
 		 : p == HWRT_PREC_INT8 ? pack_int8(q, wt, e)
 				       : pack_int4(q, wt, e);
@@ -190,6 +200,7 @@ void rt_lowp_gemm_free(struct rt_lowp_gemm *q)
 	free((void *)q->q4.q);
 	free((void *)q->q4.scale);
 	free((void *)q->q4.min);
+	free(q->bias);
 	free(q);
 }
 
@@ -241,7 +252,9 @@ int rt_lowp_gemm_run(const struct rt_lowp_gemm *w, const struct rt_node *n, size
 	switch (w->prec) {
 	case HWRT_PREC_BF16: {
 		struct hwk_f32_gemm_epilogue ep;
-		bool post = rt_make_epilogue(n, bias, &ep);
+		if (w->bias && bias)
+			return rt_fail(e, "two biases for a bf16 GEMM");
+		bool post = rt_make_epilogue(n, w->bias ? w->bias : bias, &ep);
 		rc = hwk_rpw_gemm(m, w->n, w->k, 1.0f, a, lda, w->bf16, 0.0f, y, w->n, &ep, par);
 		if (rc < 0)
 			return rt_hwk_fail(e, rc, "bf16 GEMM");
@@ -252,10 +265,10 @@ int rt_lowp_gemm_run(const struct rt_lowp_gemm *w, const struct rt_node *n, size
 			return -1;
 		return bias_act(n, m, w->n, bias, y, par, e);
 	case HWRT_PREC_INT4:
-		rc = hwk_f32_qb4_gemm(m, a, lda, &w->q4, bias, y, w->n, par);
+		rc = hwk_f32_qb4_gemm(m, a, lda, &w->q4, w->bias, y, w->n, par);
 		if (rc < 0)
 			return rt_hwk_fail(e, rc, "int4 GEMM");
-		return rt_lowp_act(n, y, m * w->n, par, e);
+		return bias_act(n, m, w->n, bias, y, par, e);
 	case HWRT_PREC_FP32:
 		break;
 	}
