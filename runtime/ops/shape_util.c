@@ -68,6 +68,7 @@ struct job {
 	int64_t *off[SU_MAX_DIMS]; /* byte offsets per index, FILL */
 	int64_t rows, rows_per_task, inner;
 	bool contig; /* last dim copies as one block */
+	bool last_fills; /* the last dim's map has FILL entries */
 	const char *src;
 	char *dst;
 	size_t esz;
@@ -111,7 +112,7 @@ static void gather_task(void *ctx, size_t t)
 		rem /= j->dims[d];
 	}
 	const int64_t *last = j->off[outer];
-	int64_t L = j->inner, rowbytes = L * (int64_t)j->esz;
+	int64_t L = j->inner, rowbytes = L * (int64_t)j->esz, prev = -1;
 	for (int64_t r = r0; r < r1; r++) {
 		int64_t o = 0;
 		bool fill = false;
@@ -124,11 +125,20 @@ static void gather_task(void *ctx, size_t t)
 		char *dst = j->dst + r * rowbytes;
 		if (fill) {
 			fill_n(dst, L, j->fill, j->esz);
+			prev = -1;
 		} else if (j->contig) {
 			memcpy(dst, j->src + o + last[0], (size_t)rowbytes);
+		} else if (o == prev) {
+			/* the row above read the same source row (upsampling) */
+			memcpy(dst, dst - rowbytes, (size_t)rowbytes);
 		} else {
 			const char *s = j->src + o;
-			switch (j->esz) {
+			prev = o;
+			switch (j->esz + (j->last_fills ? 0 : 100)) {
+			case 104:
+				for (int64_t i = 0; i < L; i++)
+					memcpy(dst + i * 4, s + last[i], 4);
+				break;
 			case 4:
 				for (int64_t i = 0; i < L; i++) {
 					if (last[i] == FILL)
@@ -209,6 +219,8 @@ int su_gather_run(const struct su_gather *gp, const void *src, void *dst, size_t
 	}
 	j.inner = g.dims[g.rank - 1];
 	j.contig = !g.map[g.rank - 1] && g.stride[g.rank - 1] == 1;
+	for (int64_t i = 0; i < j.inner; i++)
+		j.last_fills |= j.off[g.rank - 1][i] == FILL;
 	j.rows = 1;
 	for (int d = 0; d < g.rank - 1; d++)
 		j.rows *= g.dims[d];
