@@ -12,6 +12,8 @@
 #include "runtime/tensor.h"
 
 #define DEFAULT_MIN_COSINE 0.99
+/* Random inputs are made only up to this size in all. */
+#define RANDOM_MAX_BYTES ((size_t)64 << 20)
 
 /* One set of inputs in model-input order, and the tensors to free. */
 struct calib_sets {
@@ -87,14 +89,20 @@ static int random_set(const struct rt_graph *g, struct calib_sets *cs, struct rt
 	if (!cs->in || !cs->owned)
 		return rt_fail(e, "out of memory");
 	uint64_t seed = 0x2545f4914f6cdd1dull;
+	size_t total = 0;
 	for (size_t i = 0; i < ni; i++) {
 		const struct rt_value *v = &g->values[g->inputs[i]];
-		if (v->rank < 0 || v->dtype == HWRT_UNDEFINED || v->dtype == HWRT_STRING)
+		if (v->rank < 0 || !hwrt_dtype_size(v->dtype))
 			return rt_fail(e, "input '%s' has no known type and rank: give calibration "
 					  "inputs", v->name);
 		int64_t dims[HWRT_MAX_RANK];
 		for (int d = 0; d < v->rank; d++)
 			dims[d] = v->dims[d] >= 0 ? v->dims[d] : 1;
+		int64_t count = rt_count_dims(v->rank, dims);
+		if (count < 0 || (size_t)count > RANDOM_MAX_BYTES / hwrt_dtype_size(v->dtype) ||
+		    (total += (size_t)count * hwrt_dtype_size(v->dtype)) > RANDOM_MAX_BYTES)
+			return rt_fail(e, "the inputs are too large for a random calibration set "
+					  "(over %zu MB): give calibration inputs", RANDOM_MAX_BYTES >> 20);
 		struct hwrt_tensor *t = rt_tensor_new(v->dtype, v->rank, dims);
 		if (!t)
 			return rt_fail(e, "cannot allocate a random input for '%s'", v->name);

@@ -65,8 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512];
 	err[0] = 0;
-	/* The daemon bounds a run's memory the same way. */
-	struct hwrt_options opt = { .max_arena_bytes = (size_t)256 << 20 };
+	/* The daemon bounds a run's memory the same way. The precision varies
+	 * with the input so the reduced-precision packing and the load-time
+	 * accuracy check see hostile models too; none is refused for accuracy. */
+	struct hwrt_options opt = { .max_arena_bytes = (size_t)256 << 20,
+				    .precision = (enum hwrt_precision)(size % 4),
+				    .min_cosine = -1.0 };
 	struct hwrt_model *m = hwrt_model_load_buffer(data, size, NULL, &opt, err, sizeof(err));
 	if (!m) {
 		if (!err[0])
