@@ -275,6 +275,7 @@ install: all
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLDIR)
 	install -m 0755 $(BIN)/hwoptd $(DESTDIR)$(SBINDIR)/hwoptd
 	install -m 0755 $(BIN)/hwoptctl $(DESTDIR)$(BINDIR)/hwoptctl
+	install -m 0755 $(BIN)/hwopt-run $(DESTDIR)$(BINDIR)/hwopt-run
 	install -m 0644 etc/hwoptd.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf || \
 	  install -m 0644 etc/hwoptd.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf
@@ -285,7 +286,7 @@ install: all
 	install -m 0644 ctl/hwoptctl.bash-completion $(DESTDIR)$(COMPLDIR)/hwoptctl
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/hwoptd $(DESTDIR)$(BINDIR)/hwoptctl \
+	rm -f $(DESTDIR)$(SBINDIR)/hwoptd $(DESTDIR)$(BINDIR)/hwoptctl $(DESTDIR)$(BINDIR)/hwopt-run \
 	  $(DESTDIR)$(UNITDIR)/hwoptd.service $(DESTDIR)$(UNITDIR)/hwoptd.socket \
 	  $(DESTDIR)$(COMPLDIR)/hwoptctl $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
 	for m in $(MAN_OUT); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
