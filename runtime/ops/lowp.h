@@ -19,6 +19,11 @@ enum hwrt_precision rt_lowp_choose(const struct rt_node *n, const struct rt_grap
  * DynamicQuantizeLinear computes them. */
 void rt_lowp_u8_params(float lo, float hi, float *scale, uint8_t *zp);
 
+/* Symmetric s8 per row of w (rows x cols): scale[r] = max |w[r]| / 127
+ * (1 for an all-zero row). */
+int rt_lowp_s8_rows(size_t rows, size_t cols, const float *w, int8_t *q, float *scale,
+		    struct rt_err *e);
+
 /* --- MatMul and Gemm: y (m x n) = a (m x k) * W --- */
 struct rt_lowp_gemm {
 	enum hwrt_precision prec;

@@ -32,17 +32,8 @@ int rt_lowp_conv_pack(const struct hwrt_tensor *w, int64_t group, struct rt_lowp
 		rt_fail(e, "out of memory");
 		goto out;
 	}
-	for (int64_t o = 0; o < m; o++) {
-		float mx = 0.0f;
-		for (int64_t i = 0; i < per; i++)
-			mx = fmaxf(mx, fabsf(wf[o * per + i]));
-		c->w_scale[o] = mx > 0.0f && isfinite(mx) ? mx / 127.0f : 1.0f;
-	}
-	if (hwk_quantize_f32(HWK_QS8, (size_t)m, (size_t)per, wf, (size_t)per, q, (size_t)per,
-			     HWK_QAXIS_ROW, c->w_scale, NULL, NULL) < 0) {
-		rt_fail(e, "cannot quantize the weights to int8");
+	if (rt_lowp_s8_rows((size_t)m, (size_t)per, wf, q, c->w_scale, e) < 0)
 		goto out;
-	}
 	struct hwrt_tensor qt = *w;
 	qt.dtype = HWRT_INT8;
 	qt.data = q;

@@ -106,6 +106,22 @@ static int pack_bf16(struct rt_lowp_gemm *q, const float *wt, struct rt_err *e)
 	return q->bf16 ? 0 : rt_fail(e, "cannot pack bf16 weights (%zu x %zu)", q->k, q->n);
 }
 
+int rt_lowp_s8_rows(size_t rows, size_t cols, const float *w, int8_t *q, float *scale,
+		    struct rt_err *e)
+{
+	/* symmetric: max |w| of the row maps to 127 */
+	for (size_t j = 0; j < rows; j++) {
+		float mx = 0.0f;
+		for (size_t i = 0; i < cols; i++)
+			mx = fmaxf(mx, fabsf(w[j * cols + i]));
+		scale[j] = mx > 0.0f && isfinite(mx) ? mx / 127.0f : 1.0f;
+	}
+	if (hwk_quantize_f32(HWK_QS8, rows, cols, w, cols, q, cols, HWK_QAXIS_ROW, scale, NULL,
+			     NULL) < 0)
+		return rt_fail(e, "cannot quantize the weights to int8");
+	return 0;
+}
+
 static int pack_int8(struct rt_lowp_gemm *q, const float *wt, struct rt_err *e)
 {
 	size_t k = q->k, n = q->n;
@@ -116,17 +132,8 @@ static int pack_int8(struct rt_lowp_gemm *q, const float *wt, struct rt_err *e)
 		rt_fail(e, "out of memory");
 		goto out;
 	}
-	/* symmetric per output feature: max |w| maps to 127 */
-	for (size_t j = 0; j < n; j++) {
-		float mx = 0.0f;
-		for (size_t i = 0; i < k; i++)
-			mx = fmaxf(mx, fabsf(wt[j * k + i]));
-		scale[j] = mx > 0.0f && isfinite(mx) ? mx / 127.0f : 1.0f;
-	}
-	if (hwk_quantize_f32(HWK_QS8, n, k, wt, k, b, k, HWK_QAXIS_ROW, scale, NULL, NULL) < 0) {
-		rt_fail(e, "cannot quantize the weights to int8");
+	if (rt_lowp_s8_rows(n, k, wt, b, scale, e) < 0)
 		goto out;
-	}
 	struct hwk_qs8_weights w = { .k = k, .n = n, .b = b, .ldb = k, .trans = true,
 				     .scale = scale, .scale_count = n, .bias = q->bias };
 	if (hwk_qs8_gemm_pack(&w, &q->s8) < 0) {

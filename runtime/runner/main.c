@@ -64,6 +64,24 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* NAME=FILE into the next slot of names and files. */
+static int name_file(const char *opt, char *arg, const char **names, const char **files, int *n)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || !eq[1]) {
+		die("%s wants NAME=FILE, not '%s'", opt, arg);
+		return -1;
+	}
+	if (*n == MAX_ARGS) {
+		die("too many %s", opt);
+		return -1;
+	}
+	*eq = 0;
+	names[*n] = arg;
+	files[(*n)++] = eq + 1;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -84,24 +102,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		char *eq;
 		switch (c) {
 		case 'i':
-			eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || !eq[1])
-				return die("--input wants NAME=FILE, not '%s'", optarg);
-			if (a->n_in == MAX_ARGS)
-				return die("too many --input");
-			*eq = 0;
-			a->in_name[a->n_in] = optarg;
-			a->in_file[a->n_in++] = eq + 1;
+			if (name_file("--input", optarg, a->in_name, a->in_file, &a->n_in) < 0)
+				return 1;
 			break;
 		case 'c':
-			eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || !eq[1])
-				return die("--calib wants NAME=FILE, not '%s'", optarg);
-			if (a->n_calib == MAX_ARGS)
-				return die("too many --calib");
-			*eq = 0;
-			a->calib_name[a->n_calib] = optarg;
-			a->calib_file[a->n_calib++] = eq + 1;
+			if (name_file("--calib", optarg, a->calib_name, a->calib_file, &a->n_calib) < 0)
+				return 1;
 			break;
 		case 'C': {
 			char *end;
