@@ -124,7 +124,7 @@ $(GEN)/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
 	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) -w -I$(GEN) -c -o $@ $<
 $(GEN)/runtime_op_list.h: FORCE
 	@mkdir -p $(GEN)
-	@sed -n 's/^RT_\(BINARY_\)\{0,1\}OP_DEFINE(\([A-Za-z0-9_]*\)[,)].*/X(\2)/p' runtime/ops/*.c | sort > $@.tmp
+	@sed -n 's/^RT_\(BINARY_\|VARIADIC_\)\{0,1\}OP_DEFINE(\([A-Za-z0-9_]*\)[,)].*/X(\2)/p' runtime/ops/*.c | sort > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 $(call obj,$(RUNTIME_SRC) $(RUNNER_SRC)): | $(GEN)/onnx.pb-c.h $(GEN)/runtime_op_list.h
 $(BUILD)/obj/runtime/ops/registry.o: $(GEN)/runtime_op_list.h

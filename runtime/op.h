@@ -1,8 +1,8 @@
 /* The operator interface. Each ONNX operator lives in runtime/ops/<Name>.c
  * and defines one `const struct rt_op rt_op_<Name>` with RT_OP_DEFINE (or
- * RT_BINARY_OP_DEFINE from ops/eltwise.h); the build collects every
- * definition into the operator table, so adding an operator is adding a
- * file. */
+ * RT_BINARY_OP_DEFINE or RT_VARIADIC_OP_DEFINE from ops/eltwise.h); the
+ * build collects every definition into the operator table, so adding an
+ * operator is adding a file. */
 #ifndef HWRT_OP_H
 #define HWRT_OP_H
 

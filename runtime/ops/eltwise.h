@@ -52,6 +52,29 @@ int rt_binary_run(const struct rt_binary *b, const struct hwrt_tensor *x,
 	RT_OP_DEFINE(NAME) = { .name = #NAME, .since = SINCE, .flags = FLAGS, .check = check,  \
 			       .infer = infer, .run = run }
 
+/* The same for a variadic op (1 or more inputs folded pairwise with
+ * `kernels`); MEAN divides the result by the input count. */
+#define RT_VARIADIC_OP_DEFINE(NAME, SINCE, FLAGS, MEAN)                                       \
+	static int check(const struct rt_node *n, const struct rt_graph *g, struct rt_err *e) \
+	{                                                                                     \
+		return rt_check_io(n, 1, 1 << 20, 1, 1, e);                                   \
+	}                                                                                     \
+	static int infer(const struct rt_node *n, const struct hwrt_tensor *const *in,       \
+			 struct hwrt_tensor *const *out, struct rt_err *e)                    \
+	{                                                                                     \
+		return rt_variadic_infer(&kernels, n->n_in, in, out, e);                      \
+	}                                                                                     \
+	static int run(const struct rt_node *n, const struct hwrt_tensor *const *in,         \
+		       struct hwrt_tensor *const *out, const struct rt_ctx *x, struct rt_err *e)    \
+	{                                                                                     \
+		int rc = rt_variadic_run(&kernels, n->n_in, in, out[0], x->par, e);           \
+		if (rc == 0 && (MEAN) && n->n_in > 1)                                         \
+			rt_scale(out[0], 1.0 / n->n_in);                                      \
+		return rc;                                                                    \
+	}                                                                                     \
+	RT_OP_DEFINE(NAME) = { .name = #NAME, .since = SINCE, .flags = FLAGS, .check = check,  \
+			       .infer = infer, .run = run }
+
 /* Kernel bodies: three loops so the compiler vectorizes the common cases. */
 #define RT_BIN_KERNEL(NAME, T, OT, EXPR)                                                      \
 	static void NAME(const void *pa, int64_t as, const void *pb, int64_t bs, void *po,    \
