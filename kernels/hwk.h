@@ -382,8 +382,13 @@ int hwk_f32_dwconv2d(const struct hwk_window2d *p, size_t n, size_t c, size_t h,
  * microkernel's A panels; each task forms the input patches (im2col) of a
  * tile of output pixels, one k block at a time, in a bounded scratch buffer
  * (1x1 stride-1 unpadded convolutions read x in place) and writes y in
- * NCHW directly. Depthwise convolutions (groups == c_in == c_out) with no
- * activation or ReLU go to hwk_f32_dwconv2d.
+ * NCHW directly. On AVX-512, outputs at least 12 pixels wide (when most
+ * vector lanes do work) take a direct kernel instead: each task copies the
+ * input rows it needs into a zero-padded band split by stride phase (x
+ * itself when unpadded and stride 1), and the kernel reads every tap as a
+ * contiguous run of a band row, with no patch matrix. Depthwise
+ * convolutions (groups == c_in == c_out) with no activation or ReLU go to
+ * hwk_f32_dwconv2d.
  *
  * The epilogue is the GEMM's (NULL: none): + bias[co] (c_out floats, one
  * per output channel), the activation, then the clip. Tasks split images,

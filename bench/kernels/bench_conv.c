@@ -1,8 +1,9 @@
-/* Convolution by implicit GEMM: GFLOPS (2 * N * C_out * OH * OW * K) on
- * ResNet-50-like layers, batch 1, threads 1 and 2, beside our f32 GEMM on
- * the equivalent im2col GEMM shape (M = C_out, N = OH*OW, K = C_in*kh*kw,
- * with the im2col matrix already formed, i.e. the GEMM alone) in the same
- * run as the peer. */
+/* Convolution by implicit GEMM: GFLOPS (2 * N * C_out * OH * OW * K) and
+ * microseconds per call on ResNet-50-like layers and a small CNN's layers,
+ * batch 1, bias + ReLU, threads 1 and 2, beside our f32 GEMM on the
+ * equivalent im2col GEMM shape (M = C_out, N = OH*OW, K = C_in*kh*kw, with
+ * the im2col matrix already formed, i.e. the GEMM alone) in the same run.
+ * BENCH_CONV=substring runs only the layers whose name contains it. */
 #include "bench/kernels/common.h"
 
 struct layer {
@@ -17,6 +18,11 @@ static const struct layer layers[] = {
 	{ "7x7x512-512-3x3", 512, 512, 7, 7, 3, 1, 1 },
 	{ "56x56x256-64-1x1", 256, 64, 56, 56, 1, 1, 0 },
 	{ "224x224x3-64-7x7s2", 3, 64, 224, 224, 7, 2, 3 },
+	/* A small CNN (where ONNX Runtime ran the whole model in ~74 us). */
+	{ "32x32x3-16-3x3", 3, 16, 32, 32, 3, 1, 1 },
+	{ "16x16x16-32-3x3", 16, 32, 16, 16, 3, 1, 1 },
+	{ "56x56x32-64-3x3", 32, 64, 56, 56, 3, 1, 1 },
+	{ "28x28x64-64-1x1", 64, 64, 28, 28, 1, 1, 0 },
 };
 
 struct conv_ctx {
@@ -53,10 +59,13 @@ int main(void)
 	struct hwk_pool *pool2 = hwk_pool_create(2);
 	int reps = bench_reps();
 	double min_s = bench_min_s();
-	printf("%-22s %3s %10s %10s %7s  %s\n", "layer", "thr", "conv GF/s", "gemm GF/s", "ratio",
-	       "variant");
+	const char *only = getenv("BENCH_CONV");
+	printf("%-22s %3s %10s %10s %10s %7s  %s\n", "layer", "thr", "conv us", "conv GF/s",
+	       "gemm GF/s", "ratio", "variant");
 	for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++) {
 		const struct layer *L = &layers[i];
+		if (only && !strstr(L->name, only))
+			continue;
 		struct hwk_conv2d cp = { L->cin, L->cout, 1,
 					 { L->k, L->k, L->s, L->s, 1, 1, L->pad, L->pad, L->pad,
 					   L->pad, false, false } };
@@ -82,12 +91,14 @@ int main(void)
 			struct gemm_ctx gc = { L->cout, oh * ow, K, wt, B, y, par };
 			double tc = bench_time(conv_run, &cc, reps, min_s);
 			double tg = bench_time(gemm_run, &gc, reps, min_s);
-			printf("%-22s %3zu %10.1f %10.1f %7.2f  %s\n", L->name, t, flops / tc / 1e9,
-			       flops / tg / 1e9, tg / tc, hwk_f32_conv2d_packed_variant(pw));
+			printf("%-22s %3zu %10.2f %10.1f %10.1f %7.2f  %s\n", L->name, t, tc * 1e6,
+			       flops / tc / 1e9, flops / tg / 1e9, tg / tc,
+			       hwk_f32_conv2d_packed_variant(pw));
 			bench_json("\"bench\":\"conv\",\"layer\":\"%s\",\"threads\":%zu,"
-				   "\"conv_gflops\":%.2f,\"gemm_gflops\":%.2f,\"M\":%zu,\"N\":%zu,"
-				   "\"K\":%zu,\"variant\":\"%s\"",
-				   L->name, t, flops / tc / 1e9, flops / tg / 1e9, L->cout, oh * ow, K,
+				   "\"conv_us\":%.3f,\"conv_gflops\":%.2f,\"gemm_gflops\":%.2f,"
+				   "\"M\":%zu,\"N\":%zu,\"K\":%zu,\"variant\":\"%s\"",
+				   L->name, t, tc * 1e6, flops / tc / 1e9, flops / tg / 1e9, L->cout,
+				   oh * ow, K,
 				   hwk_f32_conv2d_packed_variant(pw));
 		}
 		hwk_f32_conv2d_packed_free(pw);

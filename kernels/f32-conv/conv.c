@@ -1,6 +1,7 @@
 /* f32 convolution by implicit GEMM over the f32 GEMM microkernels, and the
  * event-driven spike-train conv1d. ISA-free: the arithmetic is the GEMM
- * variant files'.
+ * variant files'. Variants with a direct microkernel take the shapes it
+ * suits (direct.c) and come here for the rest.
  *
  * Per group, y[co][pixel] = sum_k W[co][k] * patch[k][pixel], with
  * k = (ci, ky, kx): the weights are the GEMM's A (packed once into mr-row
@@ -15,20 +16,38 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/f32-conv/conv.h"
 #include "kernels/f32-gemm/gemm.h"
 #include "kernels/core/scratch.h"
 #include "kernels/hwk.h"
 
-static const struct hwk_variant variants[] = {
+/* A variant: the GEMM microkernel, and the direct one when there is one. */
+struct conv_ukr {
+	const struct f32_gemm_ukr *gemm;
+	const struct f32_conv_direct *direct;
+};
+
 #if defined(__x86_64__)
-	{ HWK_ISA_AVX512F, "12x32-avx512f", &hwk_f32_gemm_ukr_12x32__avx512f },
-	{ HWK_ISA_AVX2, "6x16-avx2", &hwk_f32_gemm_ukr_6x16__avx2 },
+static const struct conv_ukr avx512f = { &hwk_f32_gemm_ukr_12x32__avx512f,
+					 &hwk_f32_conv_direct_12x2v__avx512f };
+static const struct conv_ukr avx2 = { &hwk_f32_gemm_ukr_6x16__avx2, NULL };
 #endif
 #if defined(__aarch64__)
-	{ HWK_ISA_SVE, "8x2v-sve", &hwk_f32_gemm_ukr_8x2v__sve },
-	{ HWK_ISA_NEON, "8x8-neon", &hwk_f32_gemm_ukr_8x8__neon },
+static const struct conv_ukr sve = { &hwk_f32_gemm_ukr_8x2v__sve, NULL };
+static const struct conv_ukr neon = { &hwk_f32_gemm_ukr_8x8__neon, NULL };
 #endif
-	{ HWK_ISA_SCALAR, "4x8-scalar", &hwk_f32_gemm_ukr_4x8__scalar },
+static const struct conv_ukr scalar = { &hwk_f32_gemm_ukr_4x8__scalar, NULL };
+
+static const struct hwk_variant variants[] = {
+#if defined(__x86_64__)
+	{ HWK_ISA_AVX512F, "12x32-avx512f", &avx512f },
+	{ HWK_ISA_AVX2, "6x16-avx2", &avx2 },
+#endif
+#if defined(__aarch64__)
+	{ HWK_ISA_SVE, "8x2v-sve", &sve },
+	{ HWK_ISA_NEON, "8x8-neon", &neon },
+#endif
+	{ HWK_ISA_SCALAR, "4x8-scalar", &scalar },
 };
 
 struct hwk_op hwk_op_f32_conv = {
@@ -54,16 +73,6 @@ static bool mul_ok(size_t a, size_t b, size_t *r)
 	*r = a * b;
 	return true;
 }
-
-struct hwk_f32_conv2d_packed {
-	struct hwk_conv2d p;
-	const char *variant;
-	const struct f32_gemm_ukr *u;
-	size_t mr, nr, cig, cog, K, kc, pt;
-	size_t group_floats; /* packed A floats per group */
-	float *a;            /* groups x ceil(cog/mr) panels x K x mr */
-	float *raw;          /* depthwise only: the weights as given */
-};
 
 /* One patch buffer kept for reuse between calls (kernels/core/scratch.h). */
 static struct hwk_scratch_slot scratch = HWK_SCRATCH_SLOT(((size_t)64 << 20));
@@ -98,7 +107,9 @@ struct hwk_f32_conv2d_packed *hwk_f32_conv2d_pack(const struct hwk_conv2d *p, co
 	const struct hwk_variant *v = hwk_op_variant(&hwk_op_f32_conv);
 	w->p = *p;
 	w->variant = v->name;
-	w->u = v->impl;
+	const struct conv_ukr *cu = v->impl;
+	w->u = cu->gemm;
+	w->d = cu->direct;
 	w->mr = w->u->mr;
 	w->nr = f32_gemm_ukr_nr(w->u);
 	w->cig = p->c_in / p->groups;
@@ -401,6 +412,8 @@ int hwk_f32_conv2d(const struct hwk_f32_conv2d_packed *w, size_t n, size_t h, si
 	if (w->raw && dw_bounds(ep, &lo, &hi))
 		return hwk_f32_dwconv2d(&p->win, n, p->c_in, h, wd, x, w->raw, ep ? ep->bias : NULL,
 					lo, hi, y, par);
+	if (f32_conv_direct_suits(w, j.oh, j.ow))
+		return f32_conv_direct(w, n, h, wd, j.oh, j.ow, x, y, ep, par);
 	j.w = w;
 	j.h = h;
 	j.wd = wd;
