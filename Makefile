@@ -67,6 +67,9 @@ X86_ISAS = avx2 avx512f avx512vnni avx512bf16 amx
 ARM_ISAS = neon neondot i8mm sve sve2
 isa_of   = $(word 2,$(subst -, ,$(basename $(notdir $(1)))))
 isa_flags = $(if $(filter kernels/%,$(1)),$(ISA_FLAGS_$(call isa_of,$(1))))
+# The runtime's element-wise loops are written for the vectorizer; -O2's
+# very cheap cost model leaves loops of unknown length scalar.
+vec_flags = $(if $(filter runtime/ops/%,$(1)),-fvect-cost-model=dynamic)
 CC_TRIPLE := $(shell $(CC) -dumpmachine 2>/dev/null)
 ifneq (,$(findstring aarch64,$(CC_TRIPLE)))
 FOREIGN_ISAS = $(X86_ISAS)
@@ -106,7 +109,7 @@ all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(call isa_flags,$<) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call isa_flags,$<) $(call vec_flags,$<) -c -o $@ $<
 
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 $(KERNELS_LIB): $(call obj,$(KERNELS_SRC))
