@@ -106,7 +106,7 @@ int rt_lowp_conv_run(const struct rt_lowp_conv *c, const struct rt_node *n,
 			float f = s * c->w_scale[o], bo = bias ? bias[o] : 0.0f;
 			for (int64_t p = 0; p < geo.p_out; p++) {
 				int64_t i = o * geo.p_out + p;
-				yb[i] = fmaf((float)acc[i], f, bo);
+				yb[i] = (float)acc[i] * f + bo;
 			}
 		}
 	}

@@ -482,6 +482,50 @@ static void im2col(const struct rt_qconv *q, const uint8_t *x, bool flip, uint8_
 	}
 }
 
+/* The same for 2-D windows, row by row: the tap loops hoisted out of the
+ * pixel loop, which then only tests the column. */
+static void im2col2d(const struct rt_qconv *q, const uint8_t *x, bool flip, uint8_t zp,
+		     uint8_t *col)
+{
+	/* locals: the byte stores below may alias anything, q included */
+	int64_t H = q->in[0], W = q->in[1], KH = q->ks[0], KW = q->ks[1];
+	int64_t OH = q->out[0], OW = q->out[1], kg = q->kg, cg = q->cg, k_sz = q->k_sz;
+	int64_t sh = q->stride[0], sw = q->stride[1], dh = q->dil[0], dw = q->dil[1];
+	int64_t ph = q->pad[0], pw = q->pad[1];
+	uint8_t f = flip ? 0x80 : 0;
+	for (int64_t oy = 0; oy < OH; oy++) {
+		uint8_t *row = col + oy * OW * kg;
+		for (int64_t c = 0; c < cg; c++)
+			for (int64_t ky = 0; ky < KH; ky++) {
+				int64_t iy = oy * sh - ph + ky * dh;
+				uint8_t *dst = row + c * k_sz + ky * KW;
+				if (iy < 0 || iy >= H) {
+					for (int64_t ox = 0; ox < OW; ox++)
+						for (int64_t kx = 0; kx < KW; kx++)
+							dst[ox * kg + kx] = zp;
+					continue;
+				}
+				const uint8_t *src = x + (c * H + iy) * W;
+				for (int64_t kx = 0; kx < KW; kx++) {
+					/* ix = ox * sw + off lies inside for ox in [lo, hi) */
+					int64_t off = kx * dw - pw;
+					int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+					int64_t hi = W > off ? (W - off + sw - 1) / sw : 0;
+					hi = hi < OW ? hi : OW;
+					lo = lo < hi ? lo : hi;
+					uint8_t *d = dst + kx;
+					int64_t ox = 0;
+					for (; ox < lo; ox++)
+						d[ox * kg] = zp;
+					for (; ox < hi; ox++)
+						d[ox * kg] = src[ox * sw + off] ^ f;
+					for (; ox < OW; ox++)
+						d[ox * kg] = zp;
+				}
+			}
+	}
+}
+
 int rt_qconv_s32(const struct rt_qconv *q, const struct hwrt_tensor *x,
 		 const struct hwrt_tensor *xzp, const struct rt_qw *pw, int32_t *y,
 		 const struct hwk_parallel *par, struct rt_err *e)
@@ -503,7 +547,10 @@ int rt_qconv_s32(const struct rt_qconv *q, const struct hwrt_tensor *x,
 	for (int64_t b = 0; b < q->nb && !rc; b++)
 		for (int64_t g = 0; g < q->group && !rc; g++) {
 			const uint8_t *xp = (const uint8_t *)x->data + (b * q->c + g * q->cg) * plane;
-			im2col(q, xp, flip, zp, col);
+			if (q->sp == 2)
+				im2col2d(q, xp, flip, zp, col);
+			else
+				im2col(q, xp, flip, zp, col);
 			struct hwk_qs8_gemm_args args = {
 				.m = (size_t)q->p_out, .a = col, .lda = (size_t)q->kg, .a_zp = &zp,
 				.a_zp_count = 1, .out = HWK_QS8_S32, .c = c, .ldc = (size_t)q->mg,
@@ -514,8 +561,10 @@ int rt_qconv_s32(const struct rt_qconv *q, const struct hwrt_tensor *x,
 			}
 			/* positions x channels -> channels x positions */
 			int32_t *yo = y + (b * q->m + g * q->mg) * q->p_out;
-			for (int64_t p = 0; p < q->p_out; p++)
-				for (int64_t o = 0; o < q->mg; o++)
+			/* by output channel: contiguous stores, short-stride loads
+			 * (the other order strides stores by whole planes) */
+			for (int64_t o = 0; o < q->mg; o++)
+				for (int64_t p = 0; p < q->p_out; p++)
 					yo[o * q->p_out + p] = c[p * q->mg + o];
 		}
 	rt_free(col);
