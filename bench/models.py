@@ -20,16 +20,25 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "model
 import models  # noqa: E402
 
 
-def median_p50(cmd, repeats, env=None):
-    runs = []
-    report = None
+def p50(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr.strip())
+    report = json.loads(p.stdout)
+    return report["latency_ms"]["p50"], report
+
+
+def interleaved_medians(cmds, repeats):
+    """Runs every command once per round, `repeats` rounds, so drift on a
+    shared machine falls on all alike; medians of p50 and the last report
+    of each."""
+    runs = {k: [] for k in cmds}
+    reports = {}
     for _ in range(repeats):
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-        if p.returncode != 0:
-            raise RuntimeError(p.stderr.strip())
-        report = json.loads(p.stdout)
-        runs.append(report["latency_ms"]["p50"])
-    return float(np.median(runs)), report
+        for k, (cmd, env) in cmds.items():
+            t, reports[k] = p50(cmd, env)
+            runs[k].append(t)
+    return {k: float(np.median(v)) for k, v in runs.items()}, reports
 
 
 def cosine(a, b):
@@ -78,33 +87,33 @@ def main():
                     "int8-static": ["--precision", "int8", *calib],
                     "int4": ["--precision", "int4"]}
         for threads in (1, 2):
-            outs = {}
-            base = None
+            cmds = {}
             for prec, extra in variants.items():
                 out_dir = os.path.join(a.out_dir, f"{name}_{prec}_{threads}")
-                ours, rep = median_p50([a.runner, path, "--json", "--threads", str(threads),
-                                        "--warmup", "5", "--iterations", str(a.iterations),
-                                        "--output-dir", out_dir, *extra]
-                                       + [x for k, npy in args for x in ("--input", f"{k}={npy}")],
-                                       a.repeats)
+                cmds[prec] = ([a.runner, path, "--json", "--threads", str(threads), "--warmup", "5",
+                               "--iterations", str(a.iterations), "--output-dir", out_dir, *extra]
+                              + [x for k, npy in args for x in ("--input", f"{k}={npy}")], None)
+            if ort_ok:
+                cmds["ort"] = ([node, os.path.join(os.path.dirname(__file__), "ort_run.js"), path,
+                                str(threads), "5", str(a.iterations)]
+                               + [f"{k}={npy}" for k, npy in args], env)
+            med, reps = interleaved_medians(cmds, a.repeats)
+            outs = {}
+            for prec in variants:
+                out_dir = os.path.join(a.out_dir, f"{name}_{prec}_{threads}")
                 outs[prec] = {o: np.load(os.path.join(out_dir, o)) for o in os.listdir(out_dir)}
+                ours, rep = med[prec], reps[prec]
                 row = {"model": name, "threads": threads, "precision": prec,
                        "hwopt_p50_ms": ours, "reduced_nodes": rep["graph"]["reduced_nodes"]}
                 if prec == "fp32":
-                    base = ours
-                    peer = None
-                    if ort_ok:
-                        peer, _ = median_p50([node, os.path.join(os.path.dirname(__file__),
-                                                                 "ort_run.js"), path,
-                                              str(threads), "5", str(a.iterations)]
-                                             + [f"{k}={npy}" for k, npy in args], a.repeats, env)
+                    peer = med.get("ort")
                     row.update(ort_p50_ms=peer, ratio=ours / peer if peer else None)
                     print(f"{name:<12} {threads:>3} {prec:<12} {ours:>9.3f} "
                           f"{peer if peer else float('nan'):>9.3f} "
                           f"{row['ratio'] if peer else float('nan'):>6.2f}")
                 else:
                     cos = min(cosine(outs[prec][o], outs["fp32"][o]) for o in outs["fp32"])
-                    row.update(speedup=base / ours, cosine=cos,
+                    row.update(speedup=med["fp32"] / ours, cosine=cos,
                                reported_cosine=min(x["cosine"]
                                                    for x in rep["accuracy"]["outputs"]))
                     print(f"{name:<12} {threads:>3} {prec:<12} {ours:>9.3f} {'':>9} {'':>6} "
