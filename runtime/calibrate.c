@@ -71,15 +71,7 @@ static int named_sets(const struct rt_graph *g, struct calib_sets *cs, struct rt
 	return rc;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/* One set of random inputs: floats in [-1, 1), other types zero. */
+/* One set of random inputs (hwrt_tensor_fill_random). */
 static int random_set(const struct rt_graph *g, struct calib_sets *cs, struct rt_err *e)
 {
 	size_t ni = (size_t)g->n_inputs;
@@ -107,11 +99,7 @@ static int random_set(const struct rt_graph *g, struct calib_sets *cs, struct rt
 		if (!t)
 			return rt_fail(e, "cannot allocate a random input for '%s'", v->name);
 		cs->owned[cs->n_owned++] = t;
-		int64_t n = hwrt_tensor_count(t);
-		if (v->dtype == HWRT_FLOAT)
-			for (int64_t k = 0; k < n; k++)
-				((float *)t->data)[k] =
-					(float)(xorshift(&seed) >> 40) / (float)(1 << 23) - 1.0f;
+		hwrt_tensor_fill_random(t, &seed);
 		cs->in[i] = *t;
 	}
 	return 0;

@@ -47,6 +47,10 @@ const char *hwrt_dtype_name(enum hwrt_dtype t); /* "float", "int64", ... */
 size_t hwrt_dtype_size(enum hwrt_dtype t);      /* 0 for unsupported types */
 int64_t hwrt_tensor_count(const struct hwrt_tensor *t);
 size_t hwrt_tensor_bytes(const struct hwrt_tensor *t);
+/* Fills t with reproducible random data from *seed (nonzero, advanced):
+ * floats in [-1, 1), integers in [0, 16), bools 0 or 1, other types bytes
+ * of 0 to 15. For benchmark and calibration inputs. */
+void hwrt_tensor_fill_random(struct hwrt_tensor *t, uint64_t *seed);
 
 enum hwrt_precision {
 	HWRT_PREC_FP32 = 0,
@@ -75,8 +79,8 @@ struct hwrt_options {
 	 * input name, the k-th tensor of each input making set k; every set
 	 * names every input. With them, int8 activations get static ranges;
 	 * without, they are quantized per row as they run and the check uses
-	 * one set of random inputs (floats in [-1, 1), integers 0, unnamed
-	 * dims 1). */
+	 * one set of random inputs (hwrt_tensor_fill_random; unnamed dims
+	 * 1). */
 	const struct hwrt_named_tensor *calib;
 	size_t n_calib;
 	double min_cosine;

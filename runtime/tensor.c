@@ -59,6 +59,35 @@ int64_t hwrt_tensor_count(const struct hwrt_tensor *t)
 	return rt_count_dims(t->rank, t->dims);
 }
 
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+void hwrt_tensor_fill_random(struct hwrt_tensor *t, uint64_t *seed)
+{
+	size_t es = hwrt_dtype_size(t->dtype);
+	int64_t n = hwrt_tensor_count(t);
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t r = xorshift(seed);
+		switch (t->dtype) {
+		case HWRT_FLOAT:
+			((float *)t->data)[i] = (float)(r >> 40) / (float)(1 << 23) - 1.0f;
+			break;
+		case HWRT_DOUBLE:
+			((double *)t->data)[i] = (double)(r >> 11) / 9007199254740992.0 * 2 - 1;
+			break;
+		case HWRT_INT64: ((int64_t *)t->data)[i] = (int64_t)(r % 16); break;
+		case HWRT_INT32: ((int32_t *)t->data)[i] = (int32_t)(r % 16); break;
+		case HWRT_BOOL: ((uint8_t *)t->data)[i] = r & 1; break;
+		default: memset((char *)t->data + (size_t)i * es, (int)(r % 16), es); break;
+		}
+	}
+}
+
 size_t hwrt_tensor_bytes(const struct hwrt_tensor *t)
 {
 	int64_t c = hwrt_tensor_count(t);

@@ -256,11 +256,8 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		return -1;
 	}
 	int rc = 0;
-	if (st && st->lq) {
-		rt_lowp_observe(n, xc, x->data, (size_t)hwrt_tensor_count(x));
-		if (!(xc->calib && xc->calib->reference))
-			return rt_lowp_conv_run(st->lq, n, x, w, bias, out[0], xc->par, e);
-	}
+	if (st && st->lq && rt_lowp_use(n, xc, x->data, (size_t)hwrt_tensor_count(x)))
+		return rt_lowp_conv_run(st->lq, n, x, w, bias, out[0], xc->par, e);
 	if (win.nd > 2) {
 		rc = conv_generic(n, &win, x, w, bias, y, xc, e);
 		free(owned);

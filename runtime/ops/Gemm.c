@@ -147,6 +147,12 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	const float *fb = rt_fused_bias(n, x->g, nn, &bad);
 	if (bad)
 		return rt_fail(e, "the fused bias is not %lld floats", (long long)nn);
+	const struct gemm_state *st = n->state;
+	size_t lda = (size_t)a->dims[1];
+	bool lowp = st && st->lp && st->k == (size_t)k && st->n == (size_t)nn &&
+		    rt_lowp_use(n, x, a->data, (size_t)(m * k));
+	if (lowp && st->lp->bias) /* C, a constant row, is packed with the weights */
+		return rt_lowp_gemm_run(st->lp, n, (size_t)m, a->data, lda, NULL, y, x->par, e);
 	if (c && beta == 0.0f)
 		c = NULL;
 	const float *cd = c ? c->data : NULL;
@@ -175,20 +181,13 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 	}
 	struct hwk_f32_gemm_epilogue ep;
 	bool post = rt_make_epilogue(n, bias, &ep);
-	const struct gemm_state *st = n->state;
-	size_t lda = (size_t)a->dims[1];
 	int rc;
-	bool fits = st && st->k == (size_t)k && st->n == (size_t)nn;
-	if (fits && st->lp && gbeta == 0.0f) {
-		rt_lowp_observe(n, x, a->data, (size_t)(m * k));
-		if (!(x->calib && x->calib->reference)) {
-			rc = rt_lowp_gemm_run(st->lp, n, (size_t)m, a->data, lda,
-					      st->lp->bias ? NULL : bias, y, x->par, e);
-			rt_free(scratch);
-			return rc;
-		}
+	if (lowp && gbeta == 0.0f) {
+		rc = rt_lowp_gemm_run(st->lp, n, (size_t)m, a->data, lda, bias, y, x->par, e);
+		rt_free(scratch);
+		return rc;
 	}
-	if (fits && st->pb)
+	if (st && st->pb && st->k == (size_t)k && st->n == (size_t)nn)
 		rc = hwk_f32_gemm_packed(ta, (size_t)m, (size_t)nn, (size_t)k, alpha, a->data, lda,
 					 st->pb, gbeta, y, (size_t)nn, &ep, x->par);
 	else

@@ -178,9 +178,7 @@ static int run_f32(const struct rt_node *n, const struct hwrt_tensor *const *in,
 		size_t m = (size_t)(s.batches * s.m), k = (size_t)s.k, nn = (size_t)s.n;
 		const struct mm_state *st = n->state;
 		bool fits = st && st->k == k && st->n == nn;
-		if (fits && st->lp)
-			rt_lowp_observe(n, x, a->data, m * k);
-		if (fits && st->lp && !(x->calib && x->calib->reference))
+		if (fits && st->lp && rt_lowp_use(n, x, a->data, m * k))
 			return rt_lowp_gemm_run(st->lp, n, m, a->data, k, st->lp->bias ? NULL : bias,
 						c, x->par, e);
 		if (fits && st->pb)

@@ -12,7 +12,7 @@
 #include "runtime/ops/qutil.h"
 
 /* The precision n runs at under the model's options: fp32 when the model
- * is fp32 or a keep_fp32 pattern names n. Conv has int8 only. */
+ * is fp32 or a keep_fp32 pattern names n. */
 enum hwrt_precision rt_lowp_choose(const struct rt_node *n, const struct rt_graph *g);
 
 /* u8 scale and zero point covering [min(lo, 0), max(hi, 0)], as
@@ -66,9 +66,9 @@ int rt_lowp_conv_run(const struct rt_lowp_conv *c, const struct rt_node *n,
 		     const float *bias, struct hwrt_tensor *y, const struct hwk_parallel *par,
 		     struct rt_err *e);
 
-/* Records the range of a float input in calibration runs (x->calib set). */
-void rt_lowp_observe(const struct rt_node *n, const struct rt_ctx *x, const float *a,
-		     size_t count);
+/* Whether n runs on its reduced-precision weights now: not in calibration's
+ * fp32 reference runs, which instead record the range of n's input a. */
+bool rt_lowp_use(const struct rt_node *n, const struct rt_ctx *x, const float *a, size_t count);
 /* n's fused activation over y, in place, with the vector kernels. */
 int rt_lowp_act(const struct rt_node *n, float *y, size_t count, const struct hwk_parallel *par,
 		struct rt_err *e);

@@ -70,7 +70,7 @@ int rt_lowp_conv_run(const struct rt_lowp_conv *c, const struct rt_node *n,
 		return rt_fail(e, "the weights changed shape since they were packed");
 	int64_t per_image = geo.nb ? hwrt_tensor_count(x) / geo.nb : 0;
 	int64_t out_image = geo.m * geo.p_out;
-	uint8_t *qx = rt_alloc((size_t)(per_image > 0 ? per_image : 1));
+	uint8_t *qx = hwk_alloc((size_t)(per_image > 0 ? per_image : 1));
 	if (!qx)
 		return rt_fail(e, "out of memory for the int8 input");
 	struct hwrt_tensor xi = *x;
@@ -110,7 +110,7 @@ int rt_lowp_conv_run(const struct rt_lowp_conv *c, const struct rt_node *n,
 			}
 		}
 	}
-	rt_free(qx);
+	hwk_free(qx);
 	if (rc < 0)
 		return -1;
 	return rt_lowp_act(n, y->data, (size_t)(geo.nb * out_image), par, e);

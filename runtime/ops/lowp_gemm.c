@@ -11,12 +11,7 @@
 
 enum hwrt_precision rt_lowp_choose(const struct rt_node *n, const struct rt_graph *g)
 {
-	enum hwrt_precision p = g->opt.precision;
-	if (p == HWRT_PREC_FP32 || rt_keep_fp32(g, n))
-		return HWRT_PREC_FP32;
-	if (strcmp(n->op_type, "Conv") == 0 && p != HWRT_PREC_INT8)
-		return HWRT_PREC_FP32;
-	return p;
+	return rt_keep_fp32(g, n) ? HWRT_PREC_FP32 : g->opt.precision;
 }
 
 void rt_lowp_u8_params(float lo, float hi, float *scale, uint8_t *zp)
@@ -31,12 +26,11 @@ void rt_lowp_u8_params(float lo, float hi, float *scale, uint8_t *zp)
 	*zp = (uint8_t)(z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z);
 }
 
-void rt_lowp_observe(const struct rt_node *n, const struct rt_ctx *x, const float *a,
-		     size_t count)
+bool rt_lowp_use(const struct rt_node *n, const struct rt_ctx *x, const float *a, size_t count)
 {
 	struct rt_calib *c = x->calib;
-	if (!c || !c->reference || !count)
-		return;
+	if (!c || !c->reference)
+		return true;
 	size_t i = (size_t)(n - x->g->nodes);
 	float lo = c->seen[i] ? c->lo[i] : INFINITY, hi = c->seen[i] ? c->hi[i] : -INFINITY;
 	for (size_t j = 0; j < count; j++) {
@@ -51,6 +45,7 @@ void rt_lowp_observe(const struct rt_node *n, const struct rt_ctx *x, const floa
 		c->hi[i] = hi;
 		c->seen[i] = true;
 	}
+	return false;
 }
 
 int rt_lowp_act(const struct rt_node *n, float *y, size_t count, const struct hwk_parallel *par,
@@ -227,7 +222,7 @@ static int run_int8(const struct rt_lowp_gemm *w, const struct rt_node *n, size_
 		    struct rt_err *e)
 {
 	size_t k = w->k;
-	uint8_t *qa = rt_alloc(m * k + m * (sizeof(float) + 1) + 64);
+	uint8_t *qa = hwk_alloc(m * k + m * (sizeof(float) + 1) + 64);
 	if (!qa)
 		return rt_fail(e, "out of memory for %zu x %zu int8 activations", m, k);
 	float *scale = (float *)(qa + ((m * k + 63) & ~(size_t)63));
@@ -247,7 +242,7 @@ static int run_int8(const struct rt_lowp_gemm *w, const struct rt_node *n, size_
 	}
 	if (rc == 0)
 		rc = hwk_qs8_gemm(w->s8, &args, par);
-	rt_free(qa);
+	hwk_free(qa);
 	return rc < 0 ? rt_hwk_fail(e, rc, "int8 GEMM") : 0;
 }
 

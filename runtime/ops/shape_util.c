@@ -96,6 +96,24 @@ static void fill_n(char *d, int64_t n, const void *fill, size_t esz)
 		put(d + i * (int64_t)esz, fill, esz);
 }
 
+/* One row along the last axis: element i from s + last[i] bytes. */
+static void gather_row(const struct job *j, char *dst, const char *s, const int64_t *last,
+		       int64_t L)
+{
+	if (j->esz == 4 && !j->last_fills) {
+		for (int64_t i = 0; i < L; i++)
+			memcpy(dst + i * 4, s + last[i], 4);
+		return;
+	}
+	for (int64_t i = 0; i < L; i++) {
+		char *d = dst + i * (int64_t)j->esz;
+		if (last[i] == FILL)
+			fill_n(d, 1, j->fill, j->esz);
+		else
+			put(d, s + last[i], j->esz);
+	}
+}
+
 static void gather_task(void *ctx, size_t t)
 {
 	const struct job *j = ctx;
@@ -132,30 +150,8 @@ static void gather_task(void *ctx, size_t t)
 			/* the row above read the same source row (upsampling) */
 			memcpy(dst, dst - rowbytes, (size_t)rowbytes);
 		} else {
-			const char *s = j->src + o;
 			prev = o;
-			switch (j->esz + (j->last_fills ? 0 : 100)) {
-			case 104:
-				for (int64_t i = 0; i < L; i++)
-					memcpy(dst + i * 4, s + last[i], 4);
-				break;
-			case 4:
-				for (int64_t i = 0; i < L; i++) {
-					if (last[i] == FILL)
-						fill_n(dst + i * 4, 1, j->fill, 4);
-					else
-						memcpy(dst + i * 4, s + last[i], 4);
-				}
-				break;
-			default:
-				for (int64_t i = 0; i < L; i++) {
-					char *d = dst + i * (int64_t)j->esz;
-					if (last[i] == FILL)
-						fill_n(d, 1, j->fill, j->esz);
-					else
-						put(d, s + last[i], j->esz);
-				}
-			}
+			gather_row(j, dst, j->src + o, last, L);
 		}
 		for (int d = outer - 1; d >= 0; d--) {
 			if (++idx[d] < j->dims[d])

@@ -175,14 +175,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Random data of the right type: floats in [-1, 1), small integers. */
 static struct hwrt_tensor *random_input(const struct hwrt_io_info *info, const struct args *a,
 					uint64_t *seed, char *err, size_t errlen)
@@ -207,18 +199,7 @@ static struct hwrt_tensor *random_input(const struct hwrt_io_info *info, const s
 	}
 	*t = shape;
 	t->data = (void *)(((uintptr_t)(t + 1) + 63) & ~(uintptr_t)63);
-	size_t n = es ? bytes / es : 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t r = xorshift(seed);
-		switch (info->dtype) {
-		case HWRT_FLOAT: ((float *)t->data)[i] = (float)(r >> 40) / (float)(1 << 23) - 1.0f; break;
-		case HWRT_DOUBLE: ((double *)t->data)[i] = (double)(r >> 11) / 9007199254740992.0 * 2 - 1; break;
-		case HWRT_INT64: ((int64_t *)t->data)[i] = (int64_t)(r % 16); break;
-		case HWRT_INT32: ((int32_t *)t->data)[i] = (int32_t)(r % 16); break;
-		case HWRT_BOOL: ((uint8_t *)t->data)[i] = r & 1; break;
-		default: memset((char *)t->data + i * es, (int)(r % 16), es); break;
-		}
-	}
+	hwrt_tensor_fill_random(t, seed);
 	return t;
 }
 

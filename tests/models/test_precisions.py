@@ -132,3 +132,27 @@ def test_calibration_shape_mismatch_is_an_error(tmp_path):
     p, _ = _runner(tmp_path, "mlp", "--precision", "int8", "--calib", f"x={f}")
     assert p.returncode != 0
     assert "accuracy check at int8 failed" in p.stderr, p.stderr
+
+
+def test_calibration_sets_must_name_every_input(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+    w = np.random.default_rng(3).standard_normal((8, 4)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["s"]), helper.make_node("MatMul", ["s", "w"], ["y"])],
+        "two", [helper.make_tensor_value_info(k, TensorProto.FLOAT, [2, 8]) for k in "ab"],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+        [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "two.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+                     .SerializeToString())
+    f = tmp_path / "c.npy"
+    np.save(f, np.ones((2, 8), np.float32))
+    base = [RUNNER, str(path), "--iterations", "1", "--precision", "int8"]
+    p = subprocess.run(base + ["--calib", f"a={f}", "--calib", f"a={f}", "--calib", f"b={f}"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "calibration gives 1 tensors for input 'b' but 2 for 'a'" in p.stderr, p.stderr
+    p = subprocess.run(base + ["--calib", f"a={f}", "--calib", f"b={f}", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["accuracy"]["sets"] == 1
