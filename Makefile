@@ -30,7 +30,7 @@ BIN      ?= bin
 SANFLAGS  =
 endif
 
-PKGS      = libuv libcjson hwloc inih libsystemd libprotobuf-c
+PKGS      = libuv libcjson hwloc inih libsystemd libprotobuf-c numa
 TEST_PKGS = cmocka
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -48,7 +48,7 @@ DEB_PKGS = build-essential pkg-config libuv1-dev libcjson-dev libhwloc-dev \
            python3 python3-pytest systemd util-linux \
            gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
            libopenblas-dev libdnnl-dev python3-numpy python3-onnx \
-           libprotobuf-c-dev protobuf-c-compiler
+           libprotobuf-c-dev protobuf-c-compiler libnuma-dev
 
 # Kernel variants: kernels/<dtype>-<op>/<tile>-<isa>[-<variant>].c takes its
 # compiler flags from the ISA token in its name; files for the other
@@ -105,7 +105,7 @@ MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 .PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models docs-ops \
         fuzz man install uninstall clean bench bench-daemon bench-kernels bench-models check-kernels check-arm
 
-all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man
+all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man $(CLIENT_LIB) $(BUILD)/libhwoptclient.so $(BUILD)/hwoptclient.pc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -129,14 +129,14 @@ $(GEN)/runtime_op_list.h: FORCE
 	@mkdir -p $(GEN)
 	@sed -n 's/^RT_\(BINARY_\|VARIADIC_\)\{0,1\}OP_DEFINE(\([A-Za-z0-9_]*\)[,)].*/X(\2)/p' runtime/ops/*.c | sort > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(call obj,$(RUNTIME_SRC) $(RUNNER_SRC)): | $(GEN)/onnx.pb-c.h $(GEN)/runtime_op_list.h
+$(call obj,$(RUNTIME_SRC) $(RUNNER_SRC) $(DAEMON_SRC)): | $(GEN)/onnx.pb-c.h $(GEN)/runtime_op_list.h
 $(BUILD)/obj/runtime/ops/registry.o: $(GEN)/runtime_op_list.h
 FORCE:
 $(BUILD)/%.a:
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN)/hwoptd: $(DAEMON_OBJ) $(KERNELS_LIB) $(PROTO_LIB)
+$(BIN)/hwoptd: $(DAEMON_OBJ) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
@@ -144,12 +144,28 @@ $(BIN)/hwopt-run: $(call obj,$(RUNNER_SRC)) $(RUNTIME_LIB) $(KERNELS_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libprotobuf-c libcjson) -lpthread -lm
 
-$(BIN)/hwoptctl: $(call obj,$(CTL_SRC)) $(CLIENT_LIB) $(PROTO_LIB)
+$(BIN)/hwoptctl: $(call obj,$(CTL_SRC)) $(CLIENT_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libprotobuf-c libcjson) -lpthread -lm
+
+# libhwoptclient carries the base64 codec it shares with the daemon. The
+# shared library is built from objects compiled apart with -fPIC; the .pc
+# is rewritten only when PREFIX or VERSION changed.
+CLIENT_PIC_OBJ = $(patsubst %.c,$(BUILD)/pic/%.o,$(CLIENT_SRC) proto/base64.c)
+$(CLIENT_LIB): $(BUILD)/obj/proto/base64.o
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+$(BUILD)/libhwoptclient.so: $(CLIENT_PIC_OBJ)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libhwoptclient.so.0 -o $@ $^ \
+	  $(shell $(PKG_CONFIG) --libs libcjson)
+$(BUILD)/hwoptclient.pc: clients/c/hwoptclient.pc.in FORCE
+	@mkdir -p $(@D)
+	@sed 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Unit tests link the daemon's modules (all but main) and every library.
-$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(KERNELS_LIB) $(PROTO_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
 	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $^ \
@@ -275,7 +291,8 @@ fuzz: $(FUZZ_TARGETS)
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/hwoptd \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLDIR)
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLDIR) \
+	  $(DESTDIR)$(PREFIX)/include/hwopt $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(BIN)/hwoptd $(DESTDIR)$(SBINDIR)/hwoptd
 	install -m 0755 $(BIN)/hwoptctl $(DESTDIR)$(BINDIR)/hwoptctl
 	install -m 0755 $(BIN)/hwopt-run $(DESTDIR)$(BINDIR)/hwopt-run
@@ -287,11 +304,20 @@ install: all
 	install -m 0644 systemd/hwoptd.socket $(DESTDIR)$(UNITDIR)/hwoptd.socket
 	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -m 0644 ctl/hwoptctl.bash-completion $(DESTDIR)$(COMPLDIR)/hwoptctl
+	install -m 0644 clients/c/hwoptclient.h $(DESTDIR)$(PREFIX)/include/hwopt/hwoptclient.h
+	install -m 0644 $(CLIENT_LIB) $(DESTDIR)$(PREFIX)/lib/libhwoptclient.a
+	install -m 0755 $(BUILD)/libhwoptclient.so $(DESTDIR)$(PREFIX)/lib/libhwoptclient.so.0
+	ln -sf libhwoptclient.so.0 $(DESTDIR)$(PREFIX)/lib/libhwoptclient.so
+	install -m 0644 $(BUILD)/hwoptclient.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/hwoptclient.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hwoptd $(DESTDIR)$(BINDIR)/hwoptctl $(DESTDIR)$(BINDIR)/hwopt-run \
 	  $(DESTDIR)$(UNITDIR)/hwoptd.service $(DESTDIR)$(UNITDIR)/hwoptd.socket \
-	  $(DESTDIR)$(COMPLDIR)/hwoptctl $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
+	  $(DESTDIR)$(COMPLDIR)/hwoptctl $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example \
+	  $(DESTDIR)$(PREFIX)/include/hwopt/hwoptclient.h $(DESTDIR)$(PREFIX)/lib/libhwoptclient.a \
+	  $(DESTDIR)$(PREFIX)/lib/libhwoptclient.so.0 $(DESTDIR)$(PREFIX)/lib/libhwoptclient.so \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/hwoptclient.pc
+	rmdir $(DESTDIR)$(PREFIX)/include/hwopt 2>/dev/null || true
 	for m in $(MAN_OUT); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 # Benchmarks print figures; no test asserts a time.

@@ -11,9 +11,12 @@
 
 #include <ini.h>
 
+#include "runtime/hwrt.h"
+
 enum key_type { K_PATH, K_SOCKET, K_GROUP, K_LEVEL, K_U32, K_SIZE };
 
 struct key_def {
+	const char *section;
 	const char *name;
 	enum key_type type;
 	size_t offset;
@@ -22,18 +25,28 @@ struct key_def {
 };
 
 #define OFF(f) offsetof(struct hwoptd_config, f)
-static const struct key_def daemon_keys[] = {
-	{ "socket", K_SOCKET, OFF(socket), 0, 0, true },
-	{ "socket_group", K_GROUP, OFF(socket_group), 0, 0, true },
-	{ "admin_group", K_GROUP, OFF(admin_group), 0, 0, false },
-	{ "state_dir", K_PATH, OFF(state_dir), 0, 0, true },
-	{ "log_level", K_LEVEL, OFF(log_level), 0, 0, false },
-	{ "max_connections", K_U32, OFF(max_connections), 1, 65536, false },
-	{ "max_line_bytes", K_SIZE, OFF(max_line_bytes), 4096, 64ull << 20, false },
-	{ "max_queued_bytes", K_SIZE, OFF(max_queued_bytes), 64 << 10, 1ull << 30, false },
-	{ "shutdown_grace_ms", K_U32, OFF(shutdown_grace_ms), 0, 600000, false },
+static const struct key_def keys[] = {
+	{ "daemon", "socket", K_SOCKET, OFF(socket), 0, 0, true },
+	{ "daemon", "socket_group", K_GROUP, OFF(socket_group), 0, 0, true },
+	{ "daemon", "admin_group", K_GROUP, OFF(admin_group), 0, 0, false },
+	{ "daemon", "submit_group", K_GROUP, OFF(submit_group), 0, 0, false },
+	{ "daemon", "state_dir", K_PATH, OFF(state_dir), 0, 0, true },
+	{ "daemon", "log_level", K_LEVEL, OFF(log_level), 0, 0, false },
+	{ "daemon", "max_connections", K_U32, OFF(max_connections), 1, 65536, false },
+	{ "daemon", "max_line_bytes", K_SIZE, OFF(max_line_bytes), 4096, 1ull << 30, false },
+	{ "daemon", "max_queued_bytes", K_SIZE, OFF(max_queued_bytes), 64 << 10, 1ull << 30, false },
+	{ "daemon", "shutdown_grace_ms", K_U32, OFF(shutdown_grace_ms), 0, 600000, false },
+	{ "scheduler", "workers", K_U32, OFF(workers), 0, 1024, true },
+	{ "scheduler", "spin_us", K_U32, OFF(spin_us), 0, 100000, false },
+	{ "scheduler", "max_queue", K_U32, OFF(max_queue), 1, 1000000, false },
+	{ "scheduler", "max_client_jobs", K_U32, OFF(max_client_jobs), 1, 1000000, false },
+	{ "scheduler", "batch_age_ms", K_U32, OFF(batch_age_ms), 0, 3600000, false },
+	{ "scheduler", "max_tensor_bytes", K_SIZE, OFF(max_tensor_bytes), 1024, 1ull << 36, false },
+	{ "scheduler", "max_models", K_U32, OFF(max_models), 1, 1024, false },
+	{ "pools", "pool_quota", K_SIZE, OFF(pool_quota), 0, 1ull << 40, false },
+	{ "pools", "pool_max_total", K_SIZE, OFF(pool_max_total), 0, 1ull << 40, false },
 };
-#define N_KEYS (sizeof(daemon_keys) / sizeof(daemon_keys[0]))
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 void config_defaults(struct hwoptd_config *c)
 {
@@ -45,6 +58,15 @@ void config_defaults(struct hwoptd_config *c)
 	c->max_line_bytes = 1u << 20;
 	c->max_queued_bytes = 16u << 20;
 	c->shutdown_grace_ms = 5000;
+	c->submit_gid = (gid_t)-1;
+	c->spin_us = 50;
+	c->max_queue = 4096;
+	c->max_client_jobs = 1024;
+	c->batch_age_ms = 1000;
+	c->max_tensor_bytes = 1ull << 30;
+	c->max_models = 64;
+	c->pool_quota = 1ull << 30;
+	c->pool_max_total = 8ull << 30;
 
 	uid_t uid = geteuid();
 	const char *xdg_run = getenv("XDG_RUNTIME_DIR");
@@ -137,17 +159,156 @@ static int set_group(char *name, gid_t *gid, const char *value, char *reason, si
 	return 0;
 }
 
+bool config_model_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= CONFIG_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || v != v)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_u32(uint32_t *dst, const char *value, uint64_t min, uint64_t max, char *reason,
+		   size_t rl)
+{
+	uint64_t v;
+	if (parse_u64(value, &v) < 0) {
+		snprintf(reason, rl, "'%s' is not a whole number", value);
+		return -EINVAL;
+	}
+	if (v < min || v > max) {
+		snprintf(reason, rl, "%" PRIu64 " is outside %" PRIu64 "..%" PRIu64, v, min, max);
+		return -EINVAL;
+	}
+	*dst = (uint32_t)v;
+	return 0;
+}
+
+/* One key of a [model NAME] section. */
+static int set_model_key(struct model_conf *m, const char *key, const char *value, char *reason,
+			 size_t rl)
+{
+	if (strcmp(key, "path") == 0) {
+		if (value[0] != '/') {
+			snprintf(reason, rl, "must be an absolute path");
+			return -EINVAL;
+		}
+		if (strlen(value) >= sizeof(m->path)) {
+			snprintf(reason, rl, "path too long");
+			return -EINVAL;
+		}
+		snprintf(m->path, sizeof(m->path), "%s", value);
+		return 0;
+	}
+	if (strcmp(key, "precision") == 0) {
+		enum hwrt_precision p;
+		if (hwrt_precision_parse(value, &p) < 0) {
+			snprintf(reason, rl, "'%s' is not one of fp32, bf16, int8, int4", value);
+			return -EINVAL;
+		}
+		snprintf(m->precision, sizeof(m->precision), "%s", hwrt_precision_name(p));
+		return 0;
+	}
+	if (strcmp(key, "keep_fp32") == 0) {
+		if (strlen(value) >= sizeof(m->keep_fp32)) {
+			snprintf(reason, rl, "longer than %zu bytes", sizeof(m->keep_fp32) - 1);
+			return -EINVAL;
+		}
+		snprintf(m->keep_fp32, sizeof(m->keep_fp32), "%s", value);
+		return 0;
+	}
+	if (strcmp(key, "min_cosine") == 0) {
+		if (parse_double(value, &m->min_cosine) < 0 || m->min_cosine > 1) {
+			snprintf(reason, rl, "'%s' is not a number at most 1", value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "instances") == 0)
+		return set_u32(&m->instances, value, 1, 64, reason, rl);
+	if (strcmp(key, "threads_per_instance") == 0)
+		return set_u32(&m->threads_per_instance, value, 0, 1024, reason, rl);
+	if (strcmp(key, "max_batch") == 0)
+		return set_u32(&m->max_batch, value, 1, 4096, reason, rl);
+	if (strcmp(key, "batch_delay_us") == 0)
+		return set_u32(&m->batch_delay_us, value, 0, 1000000, reason, rl);
+	snprintf(reason, rl, "unknown key");
+	return -ENOENT;
+}
+
+void config_model_defaults(struct model_conf *m, const char *name)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->precision, sizeof(m->precision), "fp32");
+	m->instances = 1;
+	m->max_batch = 1;
+	m->batch_delay_us = 500;
+}
+
+/* The [model NAME] section called name, made on first sight. */
+static struct model_conf *model_section(struct hwoptd_config *c, const char *name, char *reason,
+					size_t rl)
+{
+	for (size_t i = 0; i < c->n_models; i++)
+		if (strcmp(c->models[i].name, name) == 0)
+			return &c->models[i];
+	if (!config_model_name_ok(name)) {
+		snprintf(reason, rl, "model names are 1 to 64 of A-Z a-z 0-9 _ . -");
+		return NULL;
+	}
+	if (c->n_models == CONFIG_MAX_MODELS) {
+		snprintf(reason, rl, "more than %d [model] sections", CONFIG_MAX_MODELS);
+		return NULL;
+	}
+	struct model_conf *m = &c->models[c->n_models++];
+	config_model_defaults(m, name);
+	return m;
+}
+
+static const struct key_def *find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, key) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool known_section(const char *section)
+{
+	if (strncmp(section, "model ", 6) == 0)
+		return true;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
 int config_set(struct hwoptd_config *c, const char *section, const char *key,
 	       const char *value, char *reason, size_t rl)
 {
-	if (strcmp(section, "daemon") != 0) {
+	if (!known_section(section)) {
 		snprintf(reason, rl, *section ? "unknown section" : "key outside a section");
 		return -ENOENT;
 	}
-	const struct key_def *k = NULL;
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (strcmp(daemon_keys[i].name, key) == 0)
-			k = &daemon_keys[i];
+	if (strncmp(section, "model ", 6) == 0) {
+		struct model_conf *m = model_section(c, section + 6, reason, rl);
+		return m ? set_model_key(m, key, value, reason, rl) : -EINVAL;
+	}
+	const struct key_def *k = find_key(section, key);
 	if (!k) {
 		snprintf(reason, rl, "unknown key");
 		return -ENOENT;
@@ -173,7 +334,9 @@ int config_set(struct hwoptd_config *c, const char *section, const char *key,
 	}
 	case K_GROUP:
 		return set_group(base + k->offset,
-				 k->offset == OFF(socket_group) ? &c->socket_gid : &c->admin_gid,
+				 k->offset == OFF(socket_group)  ? &c->socket_gid
+				 : k->offset == OFF(admin_group) ? &c->admin_gid
+								 : &c->submit_gid,
 				 value, reason, rl);
 	case K_LEVEL:
 		if (log_level_parse(value, &c->log_level) < 0) {
@@ -204,12 +367,35 @@ int config_set(struct hwoptd_config *c, const char *section, const char *key,
 
 struct parse_ctx {
 	struct hwoptd_config *cfg;
-	unsigned seen; /* bit per key: a repeated key is an error */
+	uint64_t seen; /* bit per key: a repeated key is an error */
+	uint64_t model_seen[CONFIG_MAX_MODELS]; /* bit per model key */
 	bool failed;
 	char section[64];
 	char key[64];
 	char reason[256];
 };
+
+static bool repeated(struct parse_ctx *p, const char *section, const char *name)
+{
+	static const char *const model_keys[] = { "path", "precision", "keep_fp32", "min_cosine",
+						  "instances", "threads_per_instance",
+						  "max_batch", "batch_delay_us" };
+	uint64_t *seen = &p->seen, bit = 0;
+	if (strncmp(section, "model ", 6) == 0) {
+		for (size_t i = 0; i < p->cfg->n_models; i++)
+			if (strcmp(p->cfg->models[i].name, section + 6) == 0)
+				seen = &p->model_seen[i];
+		for (size_t i = 0; i < sizeof(model_keys) / sizeof(model_keys[0]); i++)
+			if (strcmp(model_keys[i], name) == 0)
+				bit = 1ull << i;
+	} else {
+		const struct key_def *k = find_key(section, name);
+		bit = k ? 1ull << (k - keys) : 0;
+	}
+	bool again = (*seen & bit) != 0;
+	*seen |= bit;
+	return again;
+}
 
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -217,15 +403,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	if (p->failed)
 		return 0;
 	int rc = config_set(p->cfg, section, name, value, p->reason, sizeof(p->reason));
-	if (rc == 0 && strcmp(section, "daemon") == 0) {
-		for (size_t i = 0; i < N_KEYS; i++)
-			if (strcmp(daemon_keys[i].name, name) == 0) {
-				if (p->seen & (1u << i)) {
-					snprintf(p->reason, sizeof(p->reason), "key given twice");
-					rc = -EINVAL;
-				}
-				p->seen |= 1u << i;
-			}
+	if (rc == 0 && repeated(p, section, name)) {
+		snprintf(p->reason, sizeof(p->reason), "key given twice");
+		rc = -EINVAL;
 	}
 	if (rc < 0) {
 		p->failed = true;
@@ -254,7 +434,7 @@ static int check_sections(FILE *f, const char *path, char *err, size_t errlen)
 		if (!end)
 			continue; /* inih reports the syntax error */
 		*end = '\0';
-		if (strcmp(p + 1, "daemon") != 0) {
+		if (!known_section(p + 1)) {
 			snprintf(err, errlen, "%s:%d: [%s]: unknown section", path, n, p + 1);
 			return -EINVAL;
 		}
@@ -294,6 +474,12 @@ int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 			return -EINVAL;
 		}
 	}
+	for (size_t i = 0; i < c.n_models; i++)
+		if (!c.models[i].path[0]) {
+			snprintf(err, errlen, "%s: [model %s] path: missing; every model needs one",
+				 path ? path : "command line", c.models[i].name);
+			return -EINVAL;
+		}
 	for (size_t i = 0; i < n_ov; i++) {
 		char reason[256];
 		if (config_set(&c, "daemon", ov[i].key, ov[i].value, reason, sizeof(reason)) < 0) {
@@ -323,14 +509,16 @@ static cJSON *key_json(const struct hwoptd_config *c, const struct key_def *k)
 	return NULL;
 }
 
-cJSON *config_to_json(const struct hwoptd_config *c)
+cJSON *config_section_json(const struct hwoptd_config *c, const char *section)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
 	for (size_t i = 0; i < N_KEYS; i++) {
-		cJSON *v = key_json(c, &daemon_keys[i]);
-		if (!v || !cJSON_AddItemToObject(o, daemon_keys[i].name, v)) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		cJSON *v = key_json(c, &keys[i]);
+		if (!v || !cJSON_AddItemToObject(o, keys[i].name, v)) {
 			cJSON_Delete(v);
 			cJSON_Delete(o);
 			return NULL;
@@ -339,16 +527,81 @@ cJSON *config_to_json(const struct hwoptd_config *c)
 	return o;
 }
 
+cJSON *config_to_json(const struct hwoptd_config *c)
+{
+	return config_section_json(c, "daemon");
+}
+
+static cJSON *model_json(const struct model_conf *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddStringToObject(o, "path", m->path);
+	cJSON_AddStringToObject(o, "precision", m->precision);
+	cJSON_AddStringToObject(o, "keep_fp32", m->keep_fp32);
+	cJSON_AddNumberToObject(o, "instances", m->instances);
+	cJSON_AddNumberToObject(o, "threads_per_instance", m->threads_per_instance);
+	cJSON_AddNumberToObject(o, "max_batch", m->max_batch);
+	cJSON_AddNumberToObject(o, "batch_delay_us", m->batch_delay_us);
+	if (!cJSON_AddNumberToObject(o, "min_cosine", m->min_cosine)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+cJSON *config_models_json(const struct hwoptd_config *c)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; a && i < c->n_models; i++) {
+		cJSON *m = model_json(&c->models[i]);
+		if (!m || !cJSON_AddItemToArray(a, m)) {
+			cJSON_Delete(m);
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static const struct model_conf *find_model(const struct hwoptd_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_models; i++)
+		if (strcmp(c->models[i].name, name) == 0)
+			return &c->models[i];
+	return NULL;
+}
+
+/* [model] sections load at start only: any change waits for a restart. */
+static void models_diff(const struct hwoptd_config *a, const struct hwoptd_config *b,
+			cJSON *restart_required)
+{
+	char label[CONFIG_NAME_MAX + 8];
+	for (size_t i = 0; i < b->n_models; i++) {
+		const struct model_conf *o = find_model(a, b->models[i].name);
+		if (!o || memcmp(o, &b->models[i], sizeof(*o)) != 0) {
+			snprintf(label, sizeof(label), "model %s", b->models[i].name);
+			cJSON_AddItemToArray(restart_required, cJSON_CreateString(label));
+		}
+	}
+	for (size_t i = 0; i < a->n_models; i++)
+		if (!find_model(b, a->models[i].name)) {
+			snprintf(label, sizeof(label), "model %s", a->models[i].name);
+			cJSON_AddItemToArray(restart_required, cJSON_CreateString(label));
+		}
+}
+
 void config_diff(const struct hwoptd_config *a, const struct hwoptd_config *b,
 		 cJSON *applied, cJSON *restart_required)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
-		cJSON *va = key_json(a, &daemon_keys[i]);
-		cJSON *vb = key_json(b, &daemon_keys[i]);
+		cJSON *va = key_json(a, &keys[i]);
+		cJSON *vb = key_json(b, &keys[i]);
 		if (va && vb && !cJSON_Compare(va, vb, 1))
-			cJSON_AddItemToArray(daemon_keys[i].restart ? restart_required : applied,
-					     cJSON_CreateString(daemon_keys[i].name));
+			cJSON_AddItemToArray(keys[i].restart ? restart_required : applied,
+					     cJSON_CreateString(keys[i].name));
 		cJSON_Delete(va);
 		cJSON_Delete(vb);
 	}
+	models_diff(a, b, restart_required);
 }

@@ -16,6 +16,22 @@
 
 #define CONFIG_SOCKET_MAX 108 /* sizeof(sun_path) */
 #define CONFIG_GROUP_MAX 64
+#define CONFIG_MAX_MODELS 32
+#define CONFIG_NAME_MAX 65   /* model names: 1..64 of A-Z a-z 0-9 _ . - */
+#define CONFIG_KEEP_MAX 1024 /* keep_fp32: comma-separated patterns */
+
+/* A [model NAME] section: loaded at start. */
+struct model_conf {
+	char name[CONFIG_NAME_MAX];
+	char path[PATH_MAX];
+	char precision[8];
+	char keep_fp32[CONFIG_KEEP_MAX];
+	uint32_t instances;
+	uint32_t threads_per_instance; /* 0: workers / instances */
+	uint32_t max_batch;
+	uint32_t batch_delay_us;
+	double min_cosine; /* 0: the runtime's default */
+};
 
 struct hwoptd_config {
 	char socket[CONFIG_SOCKET_MAX];
@@ -29,6 +45,24 @@ struct hwoptd_config {
 	uint64_t max_line_bytes;
 	uint64_t max_queued_bytes;
 	uint32_t shutdown_grace_ms;
+	char submit_group[CONFIG_GROUP_MAX];
+	gid_t submit_gid;
+
+	/* [scheduler] */
+	uint32_t workers;          /* 0: one per allowed core */
+	uint32_t spin_us;          /* an idle worker polls this long before sleeping */
+	uint32_t max_queue;        /* queued jobs, all clients */
+	uint32_t max_client_jobs;  /* queued and running jobs of one connection */
+	uint32_t batch_age_ms;     /* a batch job older than this competes as normal */
+	uint64_t max_tensor_bytes; /* one input or output */
+	uint32_t max_models;
+
+	/* [pools] */
+	uint64_t pool_quota;       /* pool bytes one connection may hold */
+	uint64_t pool_max_total;   /* pool bytes of all clients */
+
+	struct model_conf models[CONFIG_MAX_MODELS];
+	size_t n_models;
 };
 
 /* A command-line value that overrides the file, re-applied on every load. */
@@ -49,7 +83,17 @@ int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 int config_set(struct hwoptd_config *c, const char *section, const char *key,
 	       const char *value, char *reason, size_t reasonlen);
 
+/* The [daemon] keys as an object; config_section_json gives another
+ * section's ("scheduler", "pools"), config_models_json the [model] ones. */
 cJSON *config_to_json(const struct hwoptd_config *c);
+cJSON *config_section_json(const struct hwoptd_config *c, const char *section);
+cJSON *config_models_json(const struct hwoptd_config *c);
+
+/* A [model] section's defaults. */
+void config_model_defaults(struct model_conf *m, const char *name);
+
+/* Is s a valid model name? */
+bool config_model_name_ok(const char *s);
 
 /* Names of keys that differ, split into those a reload applies and those
  * that need a restart. Arrays of strings, appended to. */

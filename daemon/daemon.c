@@ -8,9 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jobs.h"
 #include "kernels_info.h"
 #include "log.h"
+#include "models.h"
 #include "notify.h"
+#include "pools.h"
+#include "sched.h"
 #include "topology.h"
 
 int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
@@ -33,6 +37,10 @@ int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
 	snprintf(next.socket_group, sizeof(next.socket_group), "%s", d->cfg.socket_group);
 	next.socket_gid = d->cfg.socket_gid;
 	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
+	/* The worker pool and the [model] sections are set up at start. */
+	next.workers = d->cfg.workers;
+	memcpy(next.models, d->cfg.models, sizeof(next.models));
+	next.n_models = d->cfg.n_models;
 	d->cfg = next;
 	d->config_loaded_at = time(NULL);
 	log_set_level(d->cfg.log_level);
@@ -160,6 +168,11 @@ int daemon_run(struct hwoptd *d)
 		hwoptd_topology_free(d->topo);
 		return 1;
 	}
+	if (sched_start(d, &d->sched, err, sizeof(err)) < 0) {
+		log_error("cannot start the workers: %s", err);
+		d->exit_code = 1;
+		goto out;
+	}
 
 	int fd = notify_listen_fd();
 	if (fd == -EINVAL) {
@@ -194,15 +207,25 @@ int daemon_run(struct hwoptd *d)
 		 d->socket_activated ? "a socket passed by systemd" : d->cfg.socket, (int)getpid(),
 		 wd ? "; watchdog on" : "");
 	notify_status("Serving on %s", d->socket_activated ? "an activated socket" : d->cfg.socket);
+	models_load_config(d);
 	notify_ready();
 
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	log_info("stopped");
 out:
+	/* Every connection is gone, so every job was cancelled; the workers
+	 * finish what is running and hand it back before they stop. */
+	if (d->sched) {
+		sched_stop(d->sched);
+		sched_close_handles(d->sched);
+	}
 	/* Close what is left (signals, timers) and let their callbacks run. */
 	uv_walk(d->loop, close_walk, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(d->loop);
+	models_free_all(d);
+	pools_free_all(d);
+	sched_free(d->sched);
 	server_free(d->srv);
 	hwoptd_topology_free(d->topo);
 	return d->exit_code;

@@ -12,6 +12,10 @@
 #include "server.h"
 
 struct hwoptd_topology;
+struct client;
+struct model;
+struct pool_entry;
+struct sched;
 
 #define DAEMON_MAX_OVERRIDES 4
 
@@ -26,6 +30,14 @@ struct hwoptd {
 	struct server *srv;
 	bool socket_activated;
 	struct hwoptd_topology *topo;
+
+	struct sched *sched;
+	struct client *clients;            /* connected, and gone with jobs in flight */
+	struct model *models, *dead_models;
+	unsigned n_models;
+	struct pool_entry *pools;
+	uint64_t pool_bytes;               /* all pools, those kept alive by jobs too */
+	uint64_t next_pool_id, next_job_id;
 
 	uint64_t started_ns;               /* uv_hrtime at start */
 	time_t started_at;                 /* wall clock at start */

@@ -17,6 +17,17 @@ static const struct {
 	{ "config.get", method_config_get },
 	{ "config.reload", method_config_reload },
 	{ "shutdown", method_shutdown },
+	{ "model.load", method_model_load },
+	{ "model.unload", method_model_unload },
+	{ "model.list", method_model_list },
+	{ "infer", method_infer },
+	{ "job.list", method_job_list },
+	{ "job.cancel", method_job_cancel },
+	{ "pool.create", method_pool_create },
+	{ "pool.alloc", method_pool_alloc },
+	{ "pool.free", method_pool_free },
+	{ "pool.destroy", method_pool_destroy },
+	{ "pool.list", method_pool_list },
 };
 
 method_fn methods_lookup(const char *name)

@@ -39,7 +39,8 @@ void method_hello(struct hwoptd *d, struct hwoptd_call *call, const cJSON *param
 	cJSON_AddBoolToObject(r, "protocol_compatible", want == 0 || want == HWOPT_PROTOCOL_VERSION);
 	for (size_t i = 0; i < hwopt_n_methods; i++) {
 		const struct hwopt_method *m = &hwopt_methods[i];
-		if (m->perm == HWOPT_PERM_READ || admin)
+		if (m->perm == HWOPT_PERM_READ || admin ||
+		    (m->perm == HWOPT_PERM_SUBMIT && peer_may_submit(peer, &d->cfg)))
 			cJSON_AddItemToArray(methods, cJSON_CreateString(m->name));
 	}
 	cJSON_AddBoolToObject(caps, "batch", 0);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "proto/frame.h"
 #include "proto/rpc.h"
 #include "socket_path.h"
+#include "client.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -32,6 +34,7 @@ struct conn {
 	bool closing;          /* uv_close started */
 	bool finish;           /* close once writes and calls are done */
 	bool refused;          /* over max_connections: never counted or read */
+	struct client *client; /* jobs and pools of this connection, NULL when refused */
 	struct conn *prev, *next;
 };
 
@@ -60,6 +63,7 @@ struct hwoptd_call {
 struct write_req {
 	uv_write_t req;
 	struct conn *conn;
+	uv_pipe_t *fd_handle; /* a descriptor sent with the line, closed once written */
 	void (*after)(struct hwoptd *d);
 	size_t len;
 	char data[];
@@ -90,6 +94,9 @@ static void on_conn_closed(uv_handle_t *h)
 	if (!c->refused)
 		s->st.connections--;
 	log_debug("client %llu closed", (unsigned long long)c->id);
+	if (c->client)
+		client_gone(s->d, c->client);
+	c->client = NULL;
 	conn_unref(c);
 	if (s->stopping && !s->conns && !s->listening && s->on_drained) {
 		void (*cb)(struct hwoptd *) = s->on_drained;
@@ -115,11 +122,18 @@ static void conn_maybe_finish(struct conn *c)
 
 /* --- writing ---------------------------------------------------------------- */
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void on_write(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = w->conn;
 	c->writes--;
+	if (w->fd_handle)
+		uv_close((uv_handle_t *)w->fd_handle, free_handle);
 	if (status < 0 && status != UV_ECANCELED) {
 		log_debug("client %llu: write failed: %s", (unsigned long long)c->id,
 			  uv_strerror(status));
@@ -132,47 +146,53 @@ static void on_write(uv_write_t *req, int status)
 	conn_unref(c);
 }
 
-/* Queues one encoded line (taken over). after, when set, runs once the line
- * has gone (or the client has). */
-static void conn_send(struct conn *c, char *line, size_t len, void (*after)(struct hwoptd *d))
+/* Wraps a duplicate of fd in a pipe handle: libuv sends a stream handle's
+ * descriptor as SCM_RIGHTS with a write on an IPC pipe. */
+static uv_pipe_t *fd_handle(uv_loop_t *loop, int fd)
+{
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	uv_pipe_t *h = malloc(sizeof(*h));
+	if (dupfd < 0 || !h || uv_pipe_init(loop, h, 0) < 0) {
+		if (dupfd >= 0)
+			close(dupfd);
+		free(h);
+		return NULL;
+	}
+	if (uv_pipe_open(h, dupfd) < 0) {
+		close(dupfd);
+		uv_close((uv_handle_t *)h, free_handle);
+		return NULL;
+	}
+	return h;
+}
+
+/* Queues one encoded line (taken over), with fd (>= 0) as ancillary data on
+ * its first byte. after, when set, runs once the line has gone (or the
+ * client has). */
+static void conn_send(struct conn *c, char *line, size_t len, int fd,
+		      void (*after)(struct hwoptd *d))
 {
 	struct server *s = c->srv;
-	if (!line) {
-		log_error("client %llu: out of memory encoding an answer", (unsigned long long)c->id);
-		conn_close(c);
-		if (after)
-			after(s->d);
-		return;
-	}
-	if (c->closing) {
-		free(line);
-		if (after)
-			after(s->d);
-		return;
-	}
-	struct write_req *w = malloc(sizeof(*w) + len);
-	if (!w) {
-		free(line);
-		log_error("client %llu: out of memory queueing an answer", (unsigned long long)c->id);
-		conn_close(c);
-		if (after)
-			after(s->d);
-		return;
-	}
+	struct write_req *w = NULL;
+	uv_pipe_t *fh = NULL;
+	if (!line || c->closing)
+		goto fail;
+	w = malloc(sizeof(*w) + len);
+	if (!w || (fd >= 0 && !(fh = fd_handle(s->loop, fd))))
+		goto fail;
 	memcpy(w->data, line, len);
 	free(line);
+	line = NULL;
 	w->conn = c;
 	w->after = after;
 	w->len = len;
+	w->fd_handle = fh;
 	uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-	int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+	int rc = fh ? uv_write2(&w->req, (uv_stream_t *)&c->pipe, &b, 1, (uv_stream_t *)fh, on_write)
+		    : uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
 	if (rc < 0) {
 		log_debug("client %llu: write: %s", (unsigned long long)c->id, uv_strerror(rc));
-		free(w);
-		conn_close(c);
-		if (after)
-			after(s->d);
-		return;
+		goto fail;
 	}
 	c->refs++;
 	c->writes++;
@@ -186,6 +206,17 @@ static void conn_send(struct conn *c, char *line, size_t len, void (*after)(stru
 			    (unsigned long long)s->d->cfg.max_queued_bytes);
 		conn_close(c);
 	}
+	return;
+fail:
+	if (!c->closing)
+		log_error("client %llu: out of memory queueing an answer", (unsigned long long)c->id);
+	free(line);
+	free(w);
+	if (fh)
+		uv_close((uv_handle_t *)fh, free_handle);
+	conn_close(c);
+	if (after)
+		after(s->d);
 }
 
 static void send_error(struct conn *c, const cJSON *id, int code, const char *msg, cJSON *data)
@@ -193,18 +224,18 @@ static void send_error(struct conn *c, const cJSON *id, int code, const char *ms
 	size_t len = 0;
 	char *line = hwopt_rpc_error_line(id, code, msg, data, &len);
 	c->srv->st.errors++;
-	conn_send(c, line, len, NULL);
+	conn_send(c, line, len, -1, NULL);
 }
 
 /* --- calls ------------------------------------------------------------------ */
 
-static void call_finish(struct hwoptd_call *call, char *line, size_t len)
+static void call_finish(struct hwoptd_call *call, char *line, size_t len, int fd)
 {
 	struct conn *c = call->conn;
 	c->inflight--;
 	c->srv->st.inflight--;
 	if (call->id)
-		conn_send(c, line, len, call->after);
+		conn_send(c, line, len, fd, call->after);
 	else {
 		free(line); /* notifications are not answered */
 		if (call->after)
@@ -220,7 +251,32 @@ void call_reply(struct hwoptd_call *call, cJSON *result)
 {
 	size_t len = 0;
 	char *line = hwopt_rpc_result_line(call->id, result, &len);
-	call_finish(call, line, len);
+	call_finish(call, line, len, -1);
+}
+
+void call_reply_fd(struct hwoptd_call *call, cJSON *result, int fd)
+{
+	size_t len = 0;
+	char *line = hwopt_rpc_result_line(call->id, result, &len);
+	call_finish(call, line, len, fd);
+}
+
+char *call_encode_result(const struct hwoptd_call *call, cJSON *result, size_t *len)
+{
+	return hwopt_rpc_result_line(call->id, result, len);
+}
+
+char *call_encode_error(const struct hwoptd_call *call, int code, const char *message,
+			cJSON *data, size_t *len)
+{
+	return hwopt_rpc_error_line(call->id, code, message, data, len);
+}
+
+void call_reply_line(struct hwoptd_call *call, char *line, size_t len, bool is_error)
+{
+	if (is_error)
+		call->conn->srv->st.errors++;
+	call_finish(call, line, len, -1);
 }
 
 void call_error(struct hwoptd_call *call, int code, const char *message, cJSON *data)
@@ -228,7 +284,7 @@ void call_error(struct hwoptd_call *call, int code, const char *message, cJSON *
 	size_t len = 0;
 	char *line = hwopt_rpc_error_line(call->id, code, message, data, &len);
 	call->conn->srv->st.errors++;
-	call_finish(call, line, len);
+	call_finish(call, line, len, -1);
 }
 
 void call_errorf(struct hwoptd_call *call, int code, const char *fmt, ...)
@@ -246,6 +302,16 @@ const struct peer_cred *call_peer(const struct hwoptd_call *call)
 	return &call->conn->cred;
 }
 
+struct client *call_client(const struct hwoptd_call *call)
+{
+	return call->conn->client;
+}
+
+const cJSON *call_id(const struct hwoptd_call *call)
+{
+	return call->id;
+}
+
 const struct hwopt_method *call_method(const struct hwoptd_call *call)
 {
 	return call->method;
@@ -258,18 +324,42 @@ void call_after_reply(struct hwoptd_call *call, void (*fn)(struct hwoptd *d))
 
 /* --- requests --------------------------------------------------------------- */
 
-bool peer_is_admin(const struct peer_cred *p, gid_t admin_gid)
+bool peer_in_group(const struct peer_cred *p, gid_t gid)
 {
-	if (p->uid == 0 || p->uid == geteuid())
-		return true;
-	if (admin_gid == (gid_t)-1)
+	if (gid == (gid_t)-1)
 		return false;
-	if (p->gid == admin_gid)
+	if (p->gid == gid)
 		return true;
 	for (int i = 0; i < p->ngroups; i++)
-		if (p->groups[i] == admin_gid)
+		if (p->groups[i] == gid)
 			return true;
 	return false;
+}
+
+bool peer_is_admin(const struct peer_cred *p, gid_t admin_gid)
+{
+	return p->uid == 0 || p->uid == geteuid() || peer_in_group(p, admin_gid);
+}
+
+bool peer_may_submit(const struct peer_cred *p, const struct hwoptd_config *cfg)
+{
+	return peer_is_admin(p, cfg->admin_gid) || peer_in_group(p, cfg->submit_gid);
+}
+
+/* The refusal of a method outside the caller's class, naming who may. */
+static void perm_message(const struct hwoptd_config *cfg, const struct hwopt_method *m,
+			 char *msg, size_t len)
+{
+	const char *who = m->perm == HWOPT_PERM_SUBMIT ? "submit" : "admin";
+	char groups[200] = "";
+	if (m->perm == HWOPT_PERM_SUBMIT && cfg->submit_group[0])
+		snprintf(groups, sizeof(groups), " or group %s", cfg->submit_group);
+	if (cfg->admin_group[0])
+		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), " or group %s",
+			 cfg->admin_group);
+	snprintf(msg, len, "permission denied: %s needs %s rights (uid 0%s%s)", m->name, who, groups,
+		 groups[0] ? "" : m->perm == HWOPT_PERM_SUBMIT ? "; no submit_group or admin_group is configured"
+							       : "; no admin_group is configured");
 }
 
 static void dispatch(struct conn *c, const struct hwopt_rpc_request *req)
@@ -291,16 +381,12 @@ static void dispatch(struct conn *c, const struct hwopt_rpc_request *req)
 			send_error(c, req->id, HWOPT_E_SHUTTING_DOWN, "hwoptd is shutting down", NULL);
 		return;
 	}
-	if (m->perm != HWOPT_PERM_READ && !peer_is_admin(&c->cred, d->cfg.admin_gid)) {
-		char msg[300];
-		if (d->cfg.admin_group[0])
-			snprintf(msg, sizeof(msg),
-				 "permission denied: %s needs admin rights (uid 0 or group %s)", m->name,
-				 d->cfg.admin_group);
-		else
-			snprintf(msg, sizeof(msg),
-				 "permission denied: %s needs admin rights (uid 0; no admin_group is configured)",
-				 m->name);
+	bool allowed = m->perm == HWOPT_PERM_READ ||
+		       (m->perm == HWOPT_PERM_SUBMIT ? peer_may_submit(&c->cred, &d->cfg)
+						     : peer_is_admin(&c->cred, d->cfg.admin_gid));
+	if (!allowed) {
+		char msg[400];
+		perm_message(&d->cfg, m, msg, sizeof(msg));
 		log_info("refused %s to pid %d uid %u", m->name, (int)c->cred.pid, (unsigned)c->cred.uid);
 		if (req->id)
 			send_error(c, req->id, HWOPT_E_PERMISSION, msg, NULL);
@@ -387,6 +473,15 @@ static void line_too_long(struct conn *c)
 	conn_maybe_finish(c);
 }
 
+static bool peer_gone(struct conn *c)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0)
+		return true;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
 static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = stream->data;
@@ -395,6 +490,13 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 		s->readbuf_busy = false;
 	if (n == 0 || c->closing)
 		return;
+	if (uv_pipe_pending_count(&c->pipe) > 0) {
+		/* libuv keeps descriptors a client sends; none is expected. */
+		log_warning("client %llu (pid %d) sent file descriptors; closing", (unsigned long long)c->id,
+			    (int)c->cred.pid);
+		conn_close(c);
+		return;
+	}
 	/* A reload may have changed the limit; open framers follow it. */
 	c->framer.max = s->d->cfg.max_line_bytes;
 	int rc = 0;
@@ -410,9 +512,11 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 			rc = hwopt_framer_feed(&c->framer, &nl, 1, on_line, c);
 		}
 		uv_read_stop(stream);
-		/* Answer what was asked, then close: clients may half-close. */
+		/* Answer what was asked, then close: clients may half-close. A
+		 * client that has gone altogether (both directions shut: POLLHUP)
+		 * cannot read answers; closing now cancels its jobs. */
 		c->finish = true;
-		if (n != UV_EOF)
+		if (n != UV_EOF || peer_gone(c))
 			conn_close(c);
 	}
 	if (rc == -EMSGSIZE)
@@ -462,7 +566,8 @@ static void on_connection(uv_stream_t *listener, int status)
 		log_error("accept: out of memory");
 		return;
 	}
-	if (uv_pipe_init(s->loop, &c->pipe, 0) != 0) {
+	/* IPC mode lets answers carry descriptors (pool.create). */
+	if (uv_pipe_init(s->loop, &c->pipe, 1) != 0) {
 		free(c);
 		return;
 	}
@@ -495,6 +600,13 @@ static void on_connection(uv_stream_t *listener, int status)
 		send_error(c, NULL, HWOPT_E_EXHAUSTED, msg, NULL);
 		c->finish = true;
 		conn_maybe_finish(c);
+		return;
+	}
+	c->client = client_new(s->d, c->id, &c->cred);
+	if (!c->client) {
+		log_error("accept: out of memory");
+		c->refused = true;
+		conn_close(c);
 		return;
 	}
 	s->st.connections++;

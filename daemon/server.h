@@ -36,10 +36,24 @@ struct hwoptd_call;
 typedef void (*method_fn)(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
 
 void call_reply(struct hwoptd_call *call, cJSON *result);
+/* Answers with result and passes fd (duplicated; the caller keeps its own)
+ * as SCM_RIGHTS on the answer's first byte. */
+void call_reply_fd(struct hwoptd_call *call, cJSON *result, int fd);
+/* Encode an answer without sending it: safe on any thread while the call is
+ * open (it reads only the call's id). result and data are consumed. */
+char *call_encode_result(const struct hwoptd_call *call, cJSON *result, size_t *len);
+char *call_encode_error(const struct hwoptd_call *call, int code, const char *message,
+			cJSON *data, size_t *len);
+/* Sends an encoded answer (taken over; NULL: out of memory) and frees the call. */
+void call_reply_line(struct hwoptd_call *call, char *line, size_t len, bool is_error);
 void call_error(struct hwoptd_call *call, int code, const char *message, cJSON *data);
 void call_errorf(struct hwoptd_call *call, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const struct peer_cred *call_peer(const struct hwoptd_call *call);
+/* The caller's connection state (jobs, pools). */
+struct client *call_client(const struct hwoptd_call *call);
+/* The request's id (NULL for a notification). */
+const cJSON *call_id(const struct hwoptd_call *call);
 const struct hwopt_method *call_method(const struct hwoptd_call *call);
 /* Runs fn once this call's answer has been handed to the socket (or the
  * client is gone); used by shutdown to answer before stopping. */
@@ -60,7 +74,10 @@ int server_listen_path(struct server *s, const char *path, gid_t gid, char *err,
 /* Serves an already listening socket (socket activation). */
 int server_listen_fd(struct server *s, int fd, char *err, size_t errlen);
 
+struct hwoptd_config;
+bool peer_in_group(const struct peer_cred *p, gid_t gid);
 bool peer_is_admin(const struct peer_cred *p, gid_t admin_gid);
+bool peer_may_submit(const struct peer_cred *p, const struct hwoptd_config *cfg);
 
 /* Graceful stop: stop accepting and reading; connections close as their
  * answers drain; on_drained runs when none is left. */

@@ -9,6 +9,17 @@ const struct hwopt_method hwopt_methods[] = {
 	{ "config.get", HWOPT_PERM_READ, "the configuration in force" },
 	{ "config.reload", HWOPT_PERM_ADMIN, "re-read the configuration file atomically" },
 	{ "shutdown", HWOPT_PERM_ADMIN, "stop the daemon gracefully" },
+	{ "model.load", HWOPT_PERM_SUBMIT, "load an ONNX model and serve it" },
+	{ "model.unload", HWOPT_PERM_SUBMIT, "stop serving a model once its jobs end" },
+	{ "model.list", HWOPT_PERM_READ, "loaded models: inputs, outputs, memory, counters" },
+	{ "infer", HWOPT_PERM_SUBMIT, "run a model on inputs inline or in a pool" },
+	{ "job.list", HWOPT_PERM_SUBMIT, "queued and running jobs (an admin sees all)" },
+	{ "job.cancel", HWOPT_PERM_SUBMIT, "cancel a queued or running job" },
+	{ "pool.create", HWOPT_PERM_SUBMIT, "make a shared-memory pool; its memfd comes with the answer" },
+	{ "pool.alloc", HWOPT_PERM_SUBMIT, "allocate a 64-byte aligned block in a pool" },
+	{ "pool.free", HWOPT_PERM_SUBMIT, "free a block of a pool" },
+	{ "pool.destroy", HWOPT_PERM_SUBMIT, "destroy a pool once no job refers to it" },
+	{ "pool.list", HWOPT_PERM_SUBMIT, "pools with their use and fragmentation" },
 };
 
 const size_t hwopt_n_methods = sizeof(hwopt_methods) / sizeof(hwopt_methods[0]);

@@ -145,11 +145,18 @@ struct hwrt_session *hwrt_session_create(const struct hwrt_model *m);
 void hwrt_session_free(struct hwrt_session *s);
 
 /* Runs the model. inputs are in model-input order; outputs receive tensors
- * whose data the session owns until the next run or free. Returns 0, or -1
- * with a message in err. */
+ * whose data the session owns until the next run or free. Returns 0, -1
+ * with a message in err, or HWRT_CANCELLED when the session's cancel flag
+ * was set. */
+#define HWRT_CANCELLED (-2)
 int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_inputs,
 	     struct hwrt_tensor *outputs, size_t n_outputs, const struct hwk_parallel *par,
 	     char *err, size_t errlen);
+
+/* Runs of this session stop at the next node boundary once *flag is
+ * nonzero (another thread sets it); NULL: never. The flag is read, never
+ * written. */
+void hwrt_session_set_cancel(struct hwrt_session *s, const volatile int *flag);
 
 /* Memory of the last run: the arena the plan placed intermediates in, and
  * what they would take one buffer each. */

@@ -39,6 +39,7 @@ struct hwrt_session {
 	int *refs;    /* remaining reads of dynamic values */
 	struct hwrt_run_stats stats;
 	bool profile;
+	const volatile int *cancel;
 	struct hwrt_node_time *times;
 	/* per-node argument arrays, sized for the widest node */
 	const struct hwrt_tensor **inb;
@@ -478,6 +479,7 @@ int rt_session_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, siz
 	const struct rt_graph *g = G(s);
 	struct rt_err e;
 	e.msg[0] = 0;
+	bool cancelled = false;
 	int rc = check_inputs(s, inputs, n_inputs, &e);
 	if (rc == 0 && n_outputs != (size_t)g->n_outputs)
 		rc = rt_fail(&e, "the model has %d outputs, %zu requested", g->n_outputs, n_outputs);
@@ -504,6 +506,11 @@ int rt_session_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, siz
 		const struct rt_node *n = &g->nodes[i];
 		if (s->node_mode[i] && i < s->dyn_from)
 			continue;
+		if (s->cancel && __atomic_load_n(s->cancel, __ATOMIC_RELAXED)) {
+			rc = rt_fail(&e, "cancelled before node %d of %d", i, g->n_nodes);
+			cancelled = true;
+			break;
+		}
 		uint64_t t0 = s->profile ? now_ns() : 0;
 		if (i >= s->dyn_from) {
 			rc = run_dynamic(s, i, &x, &e);
@@ -532,7 +539,12 @@ int rt_session_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, siz
 out:
 	if (rc < 0)
 		*ep = e;
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? (cancelled ? HWRT_CANCELLED : -1) : 0;
+}
+
+void hwrt_session_set_cancel(struct hwrt_session *s, const volatile int *flag)
+{
+	s->cancel = flag;
 }
 
 int hwrt_run(struct hwrt_session *s, const struct hwrt_tensor *inputs, size_t n_inputs,

@@ -1,0 +1,63 @@
+#include "client.h"
+
+#include <stdlib.h>
+
+#include "daemon.h"
+#include "jobs.h"
+#include "pools.h"
+
+struct client *client_new(struct hwoptd *d, uint64_t id, const struct peer_cred *cred)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->id = id;
+	c->cred = *cred;
+	c->refs = 1;
+	c->next = d->clients;
+	if (d->clients)
+		d->clients->prev = c;
+	d->clients = c;
+	return c;
+}
+
+void client_ref(struct client *c)
+{
+	c->refs++;
+}
+
+void client_unref(struct client *c)
+{
+	if (--c->refs > 0)
+		return;
+	struct hwoptd *d = c->d;
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (d->clients == c)
+		d->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+void client_gone(struct hwoptd *d, struct client *c)
+{
+	c->gone = true;
+	unsigned n = c->n_jobs;
+	jobs_cancel_client(d, c);
+	unsigned p = pools_destroy_client(d, c);
+	if (n || p)
+		log_info("client %llu (pid %d) disconnected: %u jobs cancelled, %u pools destroyed",
+			 (unsigned long long)c->id, (int)c->cred.pid, n, p);
+	client_unref(c);
+}
+
+cJSON *client_json(const struct client *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "connection", (double)c->id);
+	cJSON_AddNumberToObject(o, "pid", c->cred.pid);
+	cJSON_AddNumberToObject(o, "uid", c->cred.uid);
+	return o;
+}

@@ -1,0 +1,557 @@
+#include "sched.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hwloc.h>
+#include <uv.h>
+
+#include "client.h"
+#include "daemon.h"
+#include "jobs.h"
+#include "log.h"
+#include "models.h"
+#include "run.h"
+#include "topology.h"
+
+struct worker {
+	struct sched *s;
+	pthread_t thread;
+	size_t index;
+	int cpu;                   /* first PU of its core, -1 when unpinned */
+	hwloc_bitmap_t cpuset;     /* NULL: unpinned */
+	pthread_cond_t cv;
+	bool idle;                 /* on the idle stack */
+	bool busy;                 /* leading or helping */
+	struct gang *join;         /* recruited as a helper of this gang */
+	int kick;                  /* set when taken off the idle stack (atomic) */
+	struct worker *next_idle;
+};
+
+struct sched {
+	struct hwoptd *d;
+	pthread_mutex_t lock;
+	struct sq *q;
+	struct worker *workers;
+	size_t n_workers;
+	struct worker *idle;        /* stack of idle workers */
+	size_t n_busy;
+	bool stopping;
+	/* finished jobs for the loop thread */
+	struct job *done, *done_tail;
+	uv_async_t async;
+	uv_timer_t expiry;          /* answers jobs whose deadline passes in the queue */
+	uint64_t expiry_at;         /* the deadline it is armed for */
+	bool async_open;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --- under the lock ----------------------------------------------------- */
+
+static bool job_runnable(void *ctx, const struct sq_item *it)
+{
+	const struct job *j = (const struct job *)it;
+	return j->model->free_inst > 0;
+}
+
+static void batch_limits(void *ctx, const void *key, uint32_t *max_rows, uint64_t *delay_ns)
+{
+	const struct model *m = key;
+	*max_rows = m->max_batch;
+	*delay_ns = m->batch_delay_ns;
+}
+
+static void push_done(struct sched *s, struct job *j)
+{
+	j->state = JOB_DONE;
+	j->done_next = NULL;
+	if (s->done_tail)
+		s->done_tail->done_next = j;
+	else
+		s->done = j;
+	s->done_tail = j;
+}
+
+/* Queued jobs whose deadline has passed are answered and never run. */
+static bool expire(struct sched *s, uint64_t now)
+{
+	bool any = false;
+	struct sq_item *it;
+	while ((it = sq_pop_expired(s->q, now))) {
+		struct job *j = (struct job *)it;
+		j->outcome = -32004;
+		j->end_ns = now;
+		push_done(s, j);
+		any = true;
+	}
+	return any;
+}
+
+/* Takes the top idle worker off the stack and wakes it. */
+static struct worker *pop_idle(struct sched *s)
+{
+	struct worker *w = s->idle;
+	if (!w)
+		return NULL;
+	s->idle = w->next_idle;
+	w->idle = false;
+	__atomic_store_n(&w->kick, 1, __ATOMIC_RELEASE);
+	pthread_cond_signal(&w->cv);
+	return w;
+}
+
+static void remove_idle(struct sched *s, struct worker *w)
+{
+	for (struct worker **p = &s->idle; *p; p = &(*p)->next_idle)
+		if (*p == w) {
+			*p = w->next_idle;
+			break;
+		}
+	w->idle = false;
+}
+
+/* Builds a run from picked jobs: takes an instance, recruits helpers. */
+static struct run *start_run(struct sched *s, struct worker *w, struct sq_item **items, size_t n,
+			     uint64_t now)
+{
+	struct job *first = (struct job *)items[0];
+	struct model *m = first->model;
+	struct run *r = calloc(1, sizeof(*r));
+	if (!r) {
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = (struct job *)items[i];
+			j->outcome = -32603;
+			j->end_ns = now;
+			push_done(s, j);
+		}
+		return NULL;
+	}
+	r->model = m;
+	for (uint32_t i = 0; i < m->n_inst; i++)
+		if (!m->inst[i].busy) {
+			r->inst = i;
+			break;
+		}
+	m->inst[r->inst].busy = true;
+	m->free_inst--;
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = (struct job *)items[i];
+		j->state = JOB_RUNNING;
+		j->start_ns = now;
+		j->run = r;
+		r->jobs[i] = j;
+		if (__atomic_load_n(&j->cancel, __ATOMIC_RELAXED))
+			r->n_cancelled++;
+	}
+	r->n = n;
+	if (r->n_cancelled == n)
+		r->cancel = 1;
+	unsigned helpers = 0;
+	r->cpus[r->n_cpus++] = w->cpu;
+	struct worker *h;
+	while (helpers + 1 < m->threads && r->n_cpus < RUN_MAX_CPUS && (h = s->idle)) {
+		s->idle = h->next_idle;
+		h->idle = false;
+		h->busy = true;
+		h->join = &r->gang;
+		r->cpus[r->n_cpus++] = h->cpu;
+		helpers++;
+	}
+	uint32_t spin = s->d->cfg.spin_us * 200u; /* ~5 ns a poll */
+	gang_init(&r->gang, helpers, spin ? spin : 1);
+	/* Wake the recruits only now: the gang is ready for them. */
+	for (size_t i = 0; i < s->n_workers; i++) {
+		struct worker *x = &s->workers[i];
+		if (x->join == &r->gang) {
+			__atomic_store_n(&x->kick, 1, __ATOMIC_RELEASE);
+			pthread_cond_signal(&x->cv);
+		}
+	}
+	s->n_busy += 1 + helpers;
+	return r;
+}
+
+static void end_run(struct sched *s, struct run *r, uint64_t now)
+{
+	struct model *m = r->model;
+	struct hwrt_run_stats st;
+	hwrt_session_stats(m->inst[r->inst].session, &st);
+	m->inst[r->inst].arena_bytes = st.arena_bytes;
+	m->inst[r->inst].busy = false;
+	m->free_inst++;
+	s->n_busy -= 1 + r->gang.helpers;
+	if (r->n > 1)
+		__atomic_add_fetch(&m->c.batches, 1, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < r->n; i++) {
+		r->jobs[i]->run = NULL;
+		r->jobs[i]->n_workers = (uint16_t)r->n_cpus;
+		push_done(s, r->jobs[i]);
+	}
+}
+
+/* --- workers ------------------------------------------------------------- */
+
+static void pin(struct worker *w)
+{
+	if (!w->cpuset)
+		return;
+	hwloc_topology_t topo = hwoptd_topology_hwloc(w->s->d->topo);
+	if (hwloc_set_cpubind(topo, w->cpuset, HWLOC_CPUBIND_THREAD) < 0)
+		log_warning("worker %zu: cannot pin to CPU %d: %s", w->index, w->cpu, strerror(errno));
+}
+
+static void wait_idle(struct sched *s, struct worker *w, uint64_t wake_at)
+{
+	w->idle = true;
+	w->busy = false;
+	w->next_idle = s->idle;
+	s->idle = w;
+	__atomic_store_n(&w->kick, 0, __ATOMIC_RELAXED);
+	/* Poll briefly first: a job that arrives within spin_us starts without
+	 * a sleep and a wake-up. */
+	uint64_t spin_ns = (uint64_t)s->d->cfg.spin_us * 1000u;
+	if (spin_ns) {
+		pthread_mutex_unlock(&s->lock);
+		uint64_t until = now_ns() + spin_ns;
+		while (!__atomic_load_n(&w->kick, __ATOMIC_ACQUIRE) && now_ns() < until)
+			for (int k = 0; k < 64; k++)
+				gang_cpu_relax();
+		pthread_mutex_lock(&s->lock);
+	}
+	if (w->idle && !s->stopping) {
+		if (wake_at == UINT64_MAX) {
+			pthread_cond_wait(&w->cv, &s->lock);
+		} else {
+			struct timespec ts = { (time_t)(wake_at / 1000000000u),
+					       (long)(wake_at % 1000000000u) };
+			pthread_cond_timedwait(&w->cv, &s->lock, &ts);
+		}
+	}
+	if (w->idle)
+		remove_idle(s, w);
+}
+
+static void wake_loop(struct sched *s)
+{
+	uv_async_send(&s->async);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct sched *s = w->s;
+	pin(w);
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (w->join) {
+			struct gang *g = w->join;
+			pthread_mutex_unlock(&s->lock);
+			gang_help(g);
+			pthread_mutex_lock(&s->lock);
+			w->join = NULL;
+			w->busy = false;
+			continue;
+		}
+		if (s->stopping)
+			break;
+		uint64_t now = now_ns();
+		bool finished = expire(s, now);
+		struct sq_item *items[RUN_MAX_JOBS];
+		uint64_t wake_at = UINT64_MAX;
+		const struct sq_ops ops = { job_runnable, batch_limits, s };
+		size_t n = sq_pick(s->q, now, &ops, items, RUN_MAX_JOBS, &wake_at);
+		if (n) {
+			w->busy = true;
+			struct run *r = start_run(s, w, items, n, now);
+			pthread_mutex_unlock(&s->lock);
+			if (r)
+				run_execute(r, now_ns);
+			else
+				wake_loop(s);
+			pthread_mutex_lock(&s->lock);
+			if (r) {
+				end_run(s, r, now_ns());
+				pthread_mutex_unlock(&s->lock);
+				gang_end(&r->gang);
+				free(r);
+				wake_loop(s);
+				pthread_mutex_lock(&s->lock);
+			}
+			continue;
+		}
+		if (finished) {
+			pthread_mutex_unlock(&s->lock);
+			wake_loop(s);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		wait_idle(s, w, wake_at);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* --- loop side ----------------------------------------------------------- */
+
+/* Hands finished jobs to the loop thread in the order they ended. */
+static void drain_done(struct sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct job *j = s->done;
+	s->done = s->done_tail = NULL;
+	pthread_mutex_unlock(&s->lock);
+	while (j) {
+		struct job *next = j->done_next;
+		jobs_finish(s->d, j);
+		j = next;
+	}
+}
+
+static void on_async(uv_async_t *a)
+{
+	drain_done(a->data);
+}
+
+/* Deadlines of queued jobs pass while every worker is busy: a timer answers
+ * them then, at most a few milliseconds late. */
+static void on_expiry(uv_timer_t *t);
+
+static void arm_expiry(struct sched *s, uint64_t next)
+{
+	if (next == UINT64_MAX) {
+		uv_timer_stop(&s->expiry);
+		return;
+	}
+	uint64_t now = now_ns();
+	uint64_t ms = next > now ? (next - now + 999999) / 1000000 : 0;
+	s->expiry_at = next;
+	uv_timer_start(&s->expiry, on_expiry, ms, 0);
+}
+
+static void on_expiry(uv_timer_t *t)
+{
+	struct sched *s = t->data;
+	pthread_mutex_lock(&s->lock);
+	bool any = expire(s, now_ns());
+	uint64_t next = sq_next_deadline(s->q);
+	pthread_mutex_unlock(&s->lock);
+	if (any)
+		drain_done(s);
+	arm_expiry(s, next);
+}
+
+static size_t count_cores(hwloc_topology_t topo)
+{
+	int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+	return n > 0 ? (size_t)n : 0;
+}
+
+int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->d = d;
+	hwloc_topology_t topo = hwoptd_topology_hwloc(d->topo);
+	size_t cores = count_cores(topo);
+	s->n_workers = d->cfg.workers ? d->cfg.workers : cores ? cores : 1;
+	s->q = sq_new((uint64_t)d->cfg.batch_age_ms * 1000000u);
+	s->workers = calloc(s->n_workers, sizeof(*s->workers));
+	if (!s->q || !s->workers || pthread_mutex_init(&s->lock, NULL) != 0) {
+		snprintf(err, errlen, "out of memory");
+		sq_free(s->q);
+		free(s->workers);
+		free(s);
+		return -ENOMEM;
+	}
+	uv_async_init(d->loop, &s->async, on_async);
+	s->async.data = s;
+	uv_timer_init(d->loop, &s->expiry);
+	s->expiry.data = s;
+	s->async_open = true;
+
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	for (size_t i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->workers[i];
+		w->s = s;
+		w->index = i;
+		w->cpu = -1;
+		pthread_cond_init(&w->cv, &ca);
+		hwloc_obj_t core = cores ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)(i % cores))
+					 : NULL;
+		if (core && core->cpuset) {
+			w->cpuset = hwloc_bitmap_dup(core->cpuset);
+			w->cpu = hwloc_bitmap_first(core->cpuset);
+		}
+	}
+	pthread_condattr_destroy(&ca);
+	/* Workers make no allocations of note: small stacks keep many cheap. */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 8u << 20);
+	for (size_t i = 0; i < s->n_workers; i++) {
+		int rc = pthread_create(&s->workers[i].thread, &attr, worker_main, &s->workers[i]);
+		if (rc != 0) {
+			pthread_attr_destroy(&attr);
+			snprintf(err, errlen, "cannot start worker %zu: %s", i, strerror(rc));
+			s->n_workers = i;
+			sched_stop(s);
+			sched_free(s);
+			return -rc;
+		}
+	}
+	pthread_attr_destroy(&attr);
+	log_info("scheduler: %zu workers%s", s->n_workers,
+		 cores ? ", one per allowed core, pinned" : " (no core topology: unpinned)");
+	*out = s;
+	return 0;
+}
+
+void sched_stop(struct sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	for (size_t i = 0; i < s->n_workers; i++)
+		pthread_cond_signal(&s->workers[i].cv);
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < s->n_workers; i++)
+		pthread_join(s->workers[i].thread, NULL);
+	drain_done(s);
+}
+
+static void free_handle_data(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void sched_free(struct sched *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_workers; i++) {
+		pthread_cond_destroy(&s->workers[i].cv);
+		hwloc_bitmap_free(s->workers[i].cpuset);
+	}
+	free(s->workers);
+	sq_free(s->q);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* The handles close with the loop; sched_free waits for that. */
+void sched_close_handles(struct sched *s)
+{
+	if (!s->async_open)
+		return;
+	s->async_open = false;
+	uv_close((uv_handle_t *)&s->async, free_handle_data);
+	uv_close((uv_handle_t *)&s->expiry, free_handle_data);
+}
+
+int sched_submit(struct sched *s, struct job *j)
+{
+	pthread_mutex_lock(&s->lock);
+	if (sq_len(s->q) >= s->d->cfg.max_queue) {
+		pthread_mutex_unlock(&s->lock);
+		return -EAGAIN;
+	}
+	j->state = JOB_QUEUED;
+	int rc = sq_push(s->q, &j->q);
+	if (rc == 0)
+		pop_idle(s);
+	uint64_t next = j->q.deadline_ns ? sq_next_deadline(s->q) : UINT64_MAX;
+	pthread_mutex_unlock(&s->lock);
+	/* Deadlines may pass while every worker is busy: the timer answers them. */
+	if (next != UINT64_MAX && (!uv_is_active((uv_handle_t *)&s->expiry) ||
+				   next < s->expiry_at))
+		arm_expiry(s, next);
+	return rc;
+}
+
+int sched_cancel(struct sched *s, struct job *j)
+{
+	pthread_mutex_lock(&s->lock);
+	int st = j->state;
+	if (st == JOB_QUEUED) {
+		sq_remove(s->q, &j->q);
+		j->state = JOB_DONE;
+	} else if (st == JOB_RUNNING && !__atomic_exchange_n(&j->cancel, 1, __ATOMIC_RELAXED)) {
+		struct run *r = j->run;
+		if (++r->n_cancelled == r->n)
+			__atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return st;
+}
+
+int sched_job_state(struct sched *s, const struct job *j)
+{
+	pthread_mutex_lock(&s->lock);
+	int st = j->state;
+	pthread_mutex_unlock(&s->lock);
+	return st;
+}
+
+size_t sched_n_workers(const struct sched *s)
+{
+	return s->n_workers;
+}
+
+int sched_worker_cpu(const struct sched *s, size_t i)
+{
+	return i < s->n_workers ? s->workers[i].cpu : -1;
+}
+
+size_t sched_model_arenas(struct sched *s, const struct model *m)
+{
+	size_t total = 0;
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = 0; i < m->n_inst; i++)
+		total += m->inst[i].arena_bytes;
+	pthread_mutex_unlock(&s->lock);
+	return total;
+}
+
+void sched_model_counts(struct sched *s, const struct model *m, unsigned *queued,
+			unsigned *running)
+{
+	*queued = *running = 0;
+	pthread_mutex_lock(&s->lock);
+	for (struct client *c = s->d->clients; c; c = c->next)
+		for (struct job *j = c->jobs; j; j = j->cnext)
+			if (j->model == m) {
+				*queued += j->state == JOB_QUEUED;
+				*running += j->state == JOB_RUNNING;
+			}
+	pthread_mutex_unlock(&s->lock);
+}
+
+cJSON *sched_json(struct sched *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *q = cJSON_AddObjectToObject(o, "queued");
+	cJSON *cpus = cJSON_AddArrayToObject(o, "cpus");
+	pthread_mutex_lock(&s->lock);
+	cJSON_AddNumberToObject(o, "workers", (double)s->n_workers);
+	cJSON_AddNumberToObject(o, "busy", (double)s->n_busy);
+	for (int c = 0; c < SQ_N_CLASSES; c++)
+		cJSON_AddNumberToObject(q, sched_class_name((enum sched_class)c),
+					(double)sq_len_class(s->q, (enum sched_class)c));
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < s->n_workers; i++)
+		cJSON_AddItemToArray(cpus, cJSON_CreateNumber(s->workers[i].cpu));
+	return o;
+}

@@ -1,0 +1,52 @@
+/* The scheduler: the queue (sched_queue.h) under one lock, the pinned
+ * worker threads that take jobs from it, and the handing back of finished
+ * jobs to the loop thread. A job runs on a gang: the worker that picked it
+ * leads, and up to its model's threads - 1 idle workers help through the
+ * kernels' parallel-for; instances of a model thus run on disjoint workers. */
+#ifndef HWOPTD_SCHED_H
+#define HWOPTD_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "sched_queue.h"
+
+struct hwoptd;
+struct job;
+struct model;
+
+struct sched;
+
+/* Starts cfg.workers workers (0: one per allowed core), each pinned to a
+ * core with hwloc. Returns 0 or a negative errno with err. */
+int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen);
+/* Stops and joins the workers; jobs still queued stay queued (the caller
+ * cancels them first). Finished jobs not yet handed back are, at once. */
+void sched_stop(struct sched *s);
+/* Closes its loop handles (before the loop's last run); then sched_free. */
+void sched_close_handles(struct sched *s);
+void sched_free(struct sched *s);
+
+/* Queues j. -EAGAIN when the queue holds max_queue jobs, -ENOMEM. */
+int sched_submit(struct sched *s, struct job *j);
+/* Cancels j under the lock: removes a queued job (and returns JOB_QUEUED:
+ * the caller answers it), or flags a running one (JOB_RUNNING). */
+int sched_cancel(struct sched *s, struct job *j);
+/* The job's state, read under the lock. */
+int sched_job_state(struct sched *s, const struct job *j);
+
+size_t sched_n_workers(const struct sched *s);
+/* The OS index of the first CPU worker i is pinned to (-1: not pinned). */
+int sched_worker_cpu(const struct sched *s, size_t i);
+
+/* Under the lock: how many of m's jobs are queued and running. */
+void sched_model_counts(struct sched *s, const struct model *m, unsigned *queued,
+			unsigned *running);
+/* Arena bytes of m's instances as of their last runs. */
+size_t sched_model_arenas(struct sched *s, const struct model *m);
+/* {workers, busy, queued: {interactive, normal, batch}, running}. */
+cJSON *sched_json(struct sched *s);
+
+#endif
