@@ -145,7 +145,7 @@ static int parse_inputs(struct hwoptd *d, struct job *j, cJSON *inputs, char *er
 		if (tensor_parse(d, j->client, where, it, &j->in[i], err, errlen) < 0 ||
 		    check_input(hwrt_model_input(m, (size_t)i), &j->in[i], err, errlen) < 0)
 			return -1;
-		if (j->in[i].form == TENSOR_B64)
+		if (j->in[i].form != TENSOR_LIST)
 			j->base64 = true;
 		if (j->in[i].form == TENSOR_POOL && j->in[i].offset % hwrt_dtype_size(j->in[i].t.dtype)) {
 			snprintf(err, errlen, "%s.offset: %llu is not a multiple of the %s size (%zu)",
@@ -310,7 +310,7 @@ void jobs_infer(struct hwoptd *d, struct hwoptd_call *call, const cJSON *cparams
 		call_error(call, code, err, NULL);
 		return;
 	}
-	/* An explicit encoding wins; else base64 inputs get base64 answers. */
+	/* An explicit encoding wins; else only all-list requests get lists. */
 	if (encoding >= 0)
 		j->base64 = encoding == 1;
 	if (batchable)

@@ -27,6 +27,9 @@ void method_config_get(struct hwoptd *d, struct hwoptd_call *call, const cJSON *
 		cJSON_AddNullToObject(r, "path");
 	cJSON_AddNumberToObject(r, "loaded_at", (double)d->config_loaded_at);
 	cJSON_AddItemToObject(r, "daemon", daemon);
+	cJSON_AddItemToObject(r, "scheduler", config_section_json(&d->cfg, "scheduler"));
+	cJSON_AddItemToObject(r, "pools", config_section_json(&d->cfg, "pools"));
+	cJSON_AddItemToObject(r, "models", config_models_json(&d->cfg));
 	for (size_t i = 0; i < d->n_ov; i++)
 		cJSON_AddStringToObject(ov, d->ov[i].key, d->ov[i].value);
 	cJSON_AddItemToObject(r, "overrides", ov);
