@@ -8,6 +8,7 @@
 #include "proto/methods.h"
 #include "proto/rpc.h"
 #include "kernels_info.h"
+#include "sched.h"
 #include "topology.h"
 
 static const char *const no_params[] = { NULL };
@@ -93,6 +94,10 @@ void method_status(struct hwoptd *d, struct hwoptd_call *call, const cJSON *para
 	cJSON_AddNumberToObject(q, "served", (double)st.requests);
 	cJSON_AddNumberToObject(q, "errors", (double)st.errors);
 	cJSON_AddNumberToObject(q, "in_flight", (double)st.inflight);
+	cJSON *sj = sched_json(d->sched);
+	cJSON_AddNumberToObject(sj, "models", d->n_models);
+	cJSON_AddNumberToObject(sj, "pool_bytes", (double)d->pool_bytes);
+	cJSON_AddItemToObject(r, "scheduler", sj);
 	if (!q) {
 		cJSON_Delete(r);
 		call_error(call, HWOPT_E_INTERNAL, "out of memory", NULL);
