@@ -171,6 +171,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(RUNTIME_LIB) $
 	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $^ \
 	  $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(PKG_LIBS) -lpthread -lm
 
+# libhwoptclient's test runs against a fake daemon (clients/c/tests).
+$(BUILD)/ctests/test_client: clients/c/tests/test_client.c $(CLIENT_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CLIENT_LIB) $(shell $(PKG_CONFIG) --libs libcjson) -lm
+
 # Kernel tests need libhwk and libc only, so they also build for aarch64.
 $(BUILD)/ktests/%: tests/unit/kernels/%.c tests/unit/kernels/harness.h $(KERNELS_LIB)
 	@mkdir -p $(@D)
@@ -209,7 +214,7 @@ run:
 
 check:
 	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
-	@$(MAKE) all $(UNIT_BIN) $(KTEST_BIN)
+	@$(MAKE) all $(UNIT_BIN) $(KTEST_BIN) $(BUILD)/ctests/test_client
 	@$(MAKE) check-unit check-kernels check-integration check-conformance check-models
 ifeq ($(SANITIZE),)
 	@$(MAKE) check-arm
@@ -239,8 +244,9 @@ check-unit: $(UNIT_BIN)
 	  echo "== $$t"; CMOCKA_MESSAGE_OUTPUT=stdout $$t || fail=1; \
 	done; exit $$fail
 
-check-integration: $(BIN)/hwoptd $(BIN)/hwoptctl
+check-integration: $(BIN)/hwoptd $(BIN)/hwoptctl $(BUILD)/ctests/test_client
 	HWOPTD=$(CURDIR)/$(BIN)/hwoptd HWOPTCTL=$(CURDIR)/$(BIN)/hwoptctl \
+	  HWOPT_CCLIENT_TEST=$(CURDIR)/$(BUILD)/ctests/test_client \
 	  HWOPT_SRCDIR=$(CURDIR) HWOPT_SANITIZE=$(SANITIZE) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 

@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "clients/c/hwoptclient.h"
+
 /* Documented exit codes. */
 enum {
 	CTL_EXIT_OK = 0,
@@ -19,6 +21,7 @@ struct ctl {
 	const char *socket;
 	bool json;
 	int timeout_ms;
+	bool timeout_set;            /* --timeout given */
 	struct hwopt_client *client; /* connected on first call */
 };
 
@@ -34,9 +37,57 @@ struct ctl_command {
  * prints the reason to stderr and returns CTL_EXIT_RPC / CTL_EXIT_CONNECT. */
 int ctl_call(struct ctl *ctl, const char *method, cJSON *params, cJSON **result);
 
+/* ctl_call waiting up to timeout_ms instead of ctl->timeout_ms. */
+int ctl_call_timeout(struct ctl *ctl, const char *method, cJSON *params, int timeout_ms,
+		     cJSON **result);
+
+/* Connects ctl->client when not yet connected (its timeout for the calls
+ * that take none is ctl->timeout_ms). CTL_EXIT_OK, or prints why and
+ * returns CTL_EXIT_CONNECT. */
+int ctl_connect(struct ctl *ctl);
+
+/* Prints why a call of method did not succeed, as ctl_call does, frees
+ * error, and returns the exit code: CTL_EXIT_RPC or CTL_EXIT_CONNECT. */
+int ctl_report(struct ctl *ctl, const char *method, enum hwopt_call_status st, cJSON *error,
+	       int timeout_ms);
+
+/* The timeout of a command that may run long: --timeout when given, else
+ * the larger of the default and dflt_ms. */
+int ctl_long_timeout(const struct ctl *ctl, int dflt_ms);
+
 /* Checks argc (the command name counts) is at most max; else prints the
  * command's usage and returns CTL_EXIT_USAGE. */
 int ctl_args_max(const struct ctl_command *cmd, int argc, int max);
+
+/* Prints "Usage: hwoptctl [OPTIONS] NAME USAGE" to stderr; returns
+ * CTL_EXIT_USAGE. */
+int ctl_usage(const struct ctl_command *cmd);
+
+/* After getopt_long (optstring starting with ':') returned c, ':' or '?':
+ * prints which option is unknown or lacks its value, and the usage;
+ * returns CTL_EXIT_USAGE. */
+int ctl_bad_option(const struct ctl_command *cmd, int c, int argc, char **argv);
+
+/* Parses the [--all] of jobs and pools: *params is {all: true} with --all,
+ * else NULL (the daemon's default: every client's for an admin, one's own
+ * otherwise). CTL_EXIT_OK or CTL_EXIT_USAGE. */
+int ctl_list_all_option(const struct ctl_command *cmd, int argc, char **argv, cJSON **params);
+
+/* Parses an integer option value in [min, max]; else prints which option
+ * is wrong and returns CTL_EXIT_USAGE. */
+int ctl_parse_int(const char *cmd, const char *opt, const char *s, long long min,
+		  long long max, long long *out);
+
+/* A text table: columns sized to their widest cell. align holds one
+ * character per column, 'l' or 'r'. Cells are copied. */
+struct ctl_table {
+	int ncols, nrows, cap;
+	const char *align;
+	char **cells; /* nrows * ncols, the header first */
+};
+void ctl_table_init(struct ctl_table *t, const char *align, ...); /* ncols header strings */
+void ctl_table_row(struct ctl_table *t, ...);                      /* ncols strings (NULL: "-") */
+void ctl_table_print(struct ctl_table *t);                         /* prints and frees */
 
 /* Prints a JSON value, indented, to stdout. */
 void ctl_print_json(const cJSON *v);
@@ -57,6 +108,13 @@ const char *ctl_str(const cJSON *obj, const char *name, const char *dflt);
 extern const struct ctl_command ctl_cmd_status;
 extern const struct ctl_command ctl_cmd_topology;
 extern const struct ctl_command ctl_cmd_config;
+extern const struct ctl_command ctl_cmd_models;
+extern const struct ctl_command ctl_cmd_load;
+extern const struct ctl_command ctl_cmd_unload;
+extern const struct ctl_command ctl_cmd_infer;
+extern const struct ctl_command ctl_cmd_jobs;
+extern const struct ctl_command ctl_cmd_cancel;
+extern const struct ctl_command ctl_cmd_pools;
 extern const struct ctl_command ctl_cmd_shutdown;
 extern const struct ctl_command ctl_cmd_version;
 

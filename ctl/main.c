@@ -10,7 +10,9 @@
 #include "ctl.h"
 
 static const struct ctl_command *const commands[] = {
-	&ctl_cmd_status, &ctl_cmd_topology, &ctl_cmd_config, &ctl_cmd_shutdown, &ctl_cmd_version,
+	&ctl_cmd_status, &ctl_cmd_topology, &ctl_cmd_config, &ctl_cmd_models, &ctl_cmd_load,
+	&ctl_cmd_unload, &ctl_cmd_infer,    &ctl_cmd_jobs,   &ctl_cmd_cancel, &ctl_cmd_pools,
+	&ctl_cmd_shutdown, &ctl_cmd_version,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -19,11 +21,19 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hwoptctl [-s|--socket PATH] [-j|--json] [-t|--timeout SEC] COMMAND [ARGS]\n"
 		   "\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		char left[40];
-		snprintf(left, sizeof(left), "%s %s", commands[i]->name, commands[i]->usage);
-		fprintf(f, "  %-22s %s\n", left, commands[i]->summary);
+		/* Long synopses (options) are in 'help NAME'; here up to the
+		 * first option. */
+		char left[64];
+		const char *u = commands[i]->usage, *opt = strstr(u, " [-");
+		int ulen = opt ? (int)(opt - u) : (int)strlen(u);
+		snprintf(left, sizeof(left), "%s %.*s%s", commands[i]->name, ulen, u,
+			 opt ? " [OPTIONS]" : "");
+		if (strlen(left) > 24)
+			fprintf(f, "  %s\n  %-24s %s\n", left, "", commands[i]->summary);
+		else
+			fprintf(f, "  %-24s %s\n", left, commands[i]->summary);
 	}
-	fprintf(f, "  %-22s %s\n", "help [COMMAND]", "show help for a command");
+	fprintf(f, "  %-24s %s\n", "help [COMMAND]", "show help for a command");
 	fprintf(f, "\nThe socket defaults to $HWOPT_SOCKET, else the daemon's default socket.\n"
 		   "Exit status: 0 ok, 1 the daemon answered with an error, 2 usage error,\n"
 		   "3 cannot connect to hwoptd. See hwoptctl(1).\n");
@@ -92,6 +102,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "hwoptctl: --timeout takes seconds (> 0), not '%s'\n", optarg);
 				return CTL_EXIT_USAGE;
 			}
+			ctl.timeout_set = true;
 			break;
 		case 'h': usage(stdout); return CTL_EXIT_OK;
 		default: usage(stderr); return CTL_EXIT_USAGE;

@@ -1,7 +1,9 @@
 /* Talking to the daemon and printing what it says. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +20,23 @@ static int connect_failed(const struct ctl *ctl, int err)
 	return CTL_EXIT_CONNECT;
 }
 
-int ctl_call(struct ctl *ctl, const char *method, cJSON *params, cJSON **result)
+int ctl_connect(struct ctl *ctl)
 {
-	cJSON *error = NULL;
-	*result = NULL;
-	if (!ctl->client) {
-		ctl->client = hwopt_client_connect(ctl->socket, ctl->timeout_ms);
-		if (!ctl->client) {
-			cJSON_Delete(params);
-			return connect_failed(ctl, errno);
-		}
-	}
-	switch (hwopt_client_call(ctl->client, method, params, ctl->timeout_ms, result, &error)) {
+	if (ctl->client)
+		return CTL_EXIT_OK;
+	ctl->client = hwopt_client_connect(ctl->socket, ctl->timeout_ms);
+	if (!ctl->client)
+		return connect_failed(ctl, errno);
+	hwopt_client_set_timeout(ctl->client, ctl->timeout_ms);
+	return CTL_EXIT_OK;
+}
+
+int ctl_report(struct ctl *ctl, const char *method, enum hwopt_call_status st, cJSON *error,
+	       int timeout_ms)
+{
+	switch (st) {
 	case HWOPT_CALL_OK:
+		cJSON_Delete(error);
 		return CTL_EXIT_OK;
 	case HWOPT_CALL_RPC_ERROR: {
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(error, "message");
@@ -46,17 +52,47 @@ int ctl_call(struct ctl *ctl, const char *method, cJSON *params, cJSON **result)
 	}
 	case HWOPT_CALL_TIMEOUT:
 		fprintf(stderr, "hwoptctl: %s: no answer from %s within %.1f s\n", method, ctl->socket,
-			ctl->timeout_ms / 1000.0);
-		return CTL_EXIT_CONNECT;
+			timeout_ms / 1000.0);
+		break;
 	case HWOPT_CALL_BAD_REPLY:
-		fprintf(stderr, "hwoptctl: %s: the answer from %s is not JSON-RPC\n", method, ctl->socket);
-		return CTL_EXIT_CONNECT;
+		fprintf(stderr, "hwoptctl: %s: the answer from %s is not JSON-RPC as documented\n",
+			method, ctl->socket);
+		break;
 	case HWOPT_CALL_IO_ERROR:
 	default:
 		fprintf(stderr, "hwoptctl: %s: connection to %s failed: %s\n", method, ctl->socket,
 			strerror(errno));
-		return CTL_EXIT_CONNECT;
+		break;
 	}
+	cJSON_Delete(error);
+	return CTL_EXIT_CONNECT;
+}
+
+int ctl_call_timeout(struct ctl *ctl, const char *method, cJSON *params, int timeout_ms,
+		     cJSON **result)
+{
+	cJSON *error = NULL;
+	*result = NULL;
+	int rc = ctl_connect(ctl);
+	if (rc) {
+		cJSON_Delete(params);
+		return rc;
+	}
+	enum hwopt_call_status st =
+		hwopt_client_call(ctl->client, method, params, timeout_ms, result, &error);
+	return ctl_report(ctl, method, st, error, timeout_ms);
+}
+
+int ctl_call(struct ctl *ctl, const char *method, cJSON *params, cJSON **result)
+{
+	return ctl_call_timeout(ctl, method, params, ctl->timeout_ms, result);
+}
+
+int ctl_long_timeout(const struct ctl *ctl, int dflt_ms)
+{
+	if (ctl->timeout_set || ctl->timeout_ms >= dflt_ms)
+		return ctl->timeout_ms;
+	return dflt_ms;
 }
 
 void ctl_print_json(const cJSON *v)
@@ -122,10 +158,125 @@ const char *ctl_str(const cJSON *obj, const char *name, const char *dflt)
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
+int ctl_usage(const struct ctl_command *cmd)
+{
+	fprintf(stderr, "Usage: hwoptctl [OPTIONS] %s %s\nSee 'hwoptctl help %s'.\n", cmd->name,
+		cmd->usage, cmd->name);
+	return CTL_EXIT_USAGE;
+}
+
 int ctl_args_max(const struct ctl_command *cmd, int argc, int max)
 {
 	if (argc <= max)
 		return CTL_EXIT_OK;
 	fprintf(stderr, "Usage: hwoptctl [OPTIONS] %s %s\n", cmd->name, cmd->usage);
 	return CTL_EXIT_USAGE;
+}
+
+int ctl_bad_option(const struct ctl_command *cmd, int c, int argc, char **argv)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	char shortopt[3] = { '-', (char)optopt, 0 };
+	if (optopt && strncmp(arg, "--", 2) != 0)
+		arg = shortopt;
+	if (c == ':')
+		fprintf(stderr, "hwoptctl: %s: %s needs a value\n", cmd->name, arg);
+	else
+		fprintf(stderr, "hwoptctl: %s: unknown option '%s'\n", cmd->name, arg);
+	return ctl_usage(cmd);
+}
+
+int ctl_parse_int(const char *cmd, const char *opt, const char *s, long long min,
+		  long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "hwoptctl: %s: %s takes an integer from %lld to %lld, not '%s'\n", cmd,
+			opt, min, max, s);
+		return CTL_EXIT_USAGE;
+	}
+	*out = v;
+	return CTL_EXIT_OK;
+}
+
+static void table_add(struct ctl_table *t, va_list ap)
+{
+	if (t->nrows == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, (size_t)cap * (size_t)t->ncols * sizeof(*nc));
+		if (!nc) {
+			perror("hwoptctl");
+			exit(CTL_EXIT_CONNECT);
+		}
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (int i = 0; i < t->ncols; i++) {
+		const char *v = va_arg(ap, const char *);
+		char *d = strdup(v ? v : "-");
+		if (!d) {
+			perror("hwoptctl");
+			exit(CTL_EXIT_CONNECT);
+		}
+		t->cells[t->nrows * t->ncols + i] = d;
+	}
+	t->nrows++;
+}
+
+void ctl_table_init(struct ctl_table *t, const char *align, ...)
+{
+	va_list ap;
+	*t = (struct ctl_table){ .ncols = (int)strlen(align), .align = align };
+	va_start(ap, align);
+	table_add(t, ap);
+	va_end(ap);
+}
+
+void ctl_table_row(struct ctl_table *t, ...)
+{
+	va_list ap;
+	va_start(ap, t);
+	table_add(t, ap);
+	va_end(ap);
+}
+
+/* Display width of UTF-8 text: code points, not bytes. */
+static int text_width(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+void ctl_table_print(struct ctl_table *t)
+{
+	int width[32] = { 0 };
+	int nc = t->ncols < 32 ? t->ncols : 32;
+	for (int r = 0; r < t->nrows; r++)
+		for (int i = 0; i < nc; i++) {
+			int w = text_width(t->cells[r * t->ncols + i]);
+			if (w > width[i])
+				width[i] = w;
+		}
+	for (int r = 0; r < t->nrows; r++) {
+		for (int i = 0; i < nc; i++) {
+			const char *v = t->cells[r * t->ncols + i];
+			int pad = width[i] - text_width(v);
+			bool last = i == nc - 1;
+			if (t->align[i] == 'r')
+				printf("%*s%s", pad, "", v);
+			else
+				printf("%s%*s", v, last ? 0 : pad, "");
+			if (!last)
+				fputs("  ", stdout);
+		}
+		putchar('\n');
+	}
+	for (int i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	*t = (struct ctl_table){ 0 };
 }

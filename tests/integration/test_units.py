@@ -257,7 +257,9 @@ def test_completion_loads():
     "words,expected",
     [
         (["hwoptctl", "conf"], ["config"]),
-        (["hwoptctl", ""], sorted(["status", "topology", "config", "shutdown", "version", "help"])),
+        (["hwoptctl", ""], sorted(["status", "topology", "config", "shutdown", "version", "help",
+                                   "models", "load", "unload", "infer", "jobs", "cancel",
+                                   "pools"])),
         (["hwoptctl", "--j"], ["--json"]),
         (["hwoptctl", "config", ""], ["get", "reload"]),
         (["hwoptctl", "config", "r"], ["reload"]),
