@@ -375,7 +375,7 @@ void jobs_finish(struct hwoptd *d, struct job *j)
 	if (j->start_ns) {
 		mc->queue_us_total += (j->start_ns - j->arrival_ns) / 1000;
 		mc->compute_us_total += j->compute_ns / 1000;
-		/* A batch of n counts once, from its first request. */
+		/* Requests served in a batch of two or more. */
 		if (j->batch_size > 1)
 			mc->batched_requests++;
 	}

@@ -591,6 +591,13 @@ static size_t take(struct sq *q, struct sq_item *first, uint64_t now, const stru
 		b.max_rows = max_rows;
 		batch_gather(q, &b);
 		uint64_t ready = add_sat(first->arrival_ns, delay);
+		/* Waiting for companions must not cost a request its deadline:
+		 * wait at most half the time its deadline leaves. */
+		for (size_t i = 0; i < b.n; i++) {
+			uint64_t dl = out[i]->deadline_ns;
+			if (dl && dl > first->arrival_ns && first->arrival_ns + (dl - first->arrival_ns) / 2 < ready)
+				ready = first->arrival_ns + (dl - first->arrival_ns) / 2;
+		}
 		if (!batch_full(&b) && now < ready) {
 			if (ready < *wake)
 				*wake = ready;

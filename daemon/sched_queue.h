@@ -14,7 +14,8 @@
  * Dynamic batching: picking a batchable item also takes the queued items
  * with the same batch_key and shape_key (any client, same class, in the
  * class's order) while their rows fit max_rows. A batch that is not full
- * waits until its first item has been queued delay_ns; meanwhile the pick
+ * waits until its first item has been queued delay_ns (or half the time to
+ * the earliest deadline among its items, when that is sooner); meanwhile the pick
  * passes it over and reports when it becomes ready in *wake_at.
  *
  * Details the rules above leave open:

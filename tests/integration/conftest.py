@@ -12,12 +12,14 @@ HWOPT_SANITIZE ("" or e.g. "address,undefined": slower, so waits are
 longer; no test asserts on timing).
 """
 
+import importlib.util
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -267,6 +269,9 @@ def check_status(st, sock=None):
         assert isinstance(st["connections"][k], (int, float)), st
     for k in ("served", "errors", "in_flight"):
         assert isinstance(st["requests"][k], (int, float)), st
+    sch = st["scheduler"]
+    assert sch["workers"] >= 1 and len(sch["cpus"]) == sch["workers"], st
+    assert set(sch["queued"]) == {"interactive", "normal", "batch"}, st
     assert st["connections"]["open"] >= 1, st
     assert st["uptime_s"] >= 0
     if sock is not None:
@@ -295,7 +300,7 @@ class Daemon:
     def __init__(self, tmp, name, config, cli_socket=True, cli_log_level="debug",
                  cli_state_dir=True, env=None, extra_args=(), preexec_fn=None,
                  argv_prefix=None, sock=None, wait=True, pass_fds=(),
-                 rel_config=False, binary=None):
+                 rel_config=False, binary=None, sections=None):
         self.tmp = tmp
         self.name = name
         self.dir = tmp
@@ -304,7 +309,10 @@ class Daemon:
         self.conf = os.path.join(tmp, name + ".conf")
         self.log_path = os.path.join(tmp, name + ".log")
         self.config_keys = dict(config)
-        write_config(self.conf, self.config_keys)
+        # Other sections ({"scheduler": {...}, "model mlp": {...}}), kept
+        # across write_config() rewrites.
+        self.sections = {k: dict(v) for k, v in (sections or {}).items()}
+        write_config(self.conf, self.config_keys, self.sections)
         # rel_config: name the file relative to the daemon's cwd (tmp).
         argv = list(argv_prefix or []) + [
             binary or HWOPTD, "--config",
@@ -377,7 +385,7 @@ class Daemon:
         if keys is not None:
             self.config_keys = dict(keys)
         self.config_keys.update(kw)
-        write_config(self.conf, self.config_keys)
+        write_config(self.conf, self.config_keys, self.sections)
 
     def kill(self, sig):
         self.proc.send_signal(sig)
@@ -428,11 +436,14 @@ def daemon(tmpdir_nobody):
 
     Keyword arguments are [daemon] config keys, except these options:
     cli_socket, cli_log_level, cli_state_dir, env, extra_args, preexec_fn,
-    argv_prefix, sock, wait, pass_fds, rel_config, binary, name.
+    argv_prefix, sock, wait, pass_fds, rel_config, binary, name, and
+    sections: other config sections, {"scheduler": {"workers": 1},
+    "model mlp": {"path": ...}} (written after [daemon], in order).
     """
     started = []
     opts = ("cli_socket", "cli_log_level", "cli_state_dir", "env", "extra_args",
-            "preexec_fn", "argv_prefix", "sock", "wait", "pass_fds", "rel_config", "binary")
+            "preexec_fn", "argv_prefix", "sock", "wait", "pass_fds", "rel_config", "binary",
+            "sections")
 
     def start(name=None, **kw):
         o = {k: kw.pop(k) for k in list(kw) if k in opts}
@@ -531,3 +542,121 @@ def prober():
     """prober(sock, reconnect_every=5) -> context manager running a
     StatusProber during the block."""
     return StatusProber
+
+
+# --- the Python client and test models ---------------------------------------------
+#
+# Tests of models, inference, jobs and pools talk through the Python client
+# (clients/python: `import hwopt` works once this conftest is loaded) and use
+# small ONNX models built once per session from tests/models/models.py, the
+# runtime's model zoo with its numpy references.
+
+PYCLIENT_DIR = os.path.join(REPO, "clients", "python")
+if PYCLIENT_DIR not in sys.path:
+    sys.path.insert(0, PYCLIENT_DIR)
+
+# The slow model: x [batch, SLOW_DIM] is tiled SLOW_TILE times along dim 0,
+# goes through SLOW_NODES MatMuls with one shared orthogonal weight
+# (values keep their scale however long the chain) and is averaged back to
+# [batch, SLOW_DIM]. Its cost grows with the rows sent while the request
+# stays small; cancellation (checked at node boundaries) has many points to
+# stop at. Some 10-20 ms per input row on one core of the test machine.
+SLOW_DIM = 512
+SLOW_NODES = 48
+SLOW_TILE = 64
+
+
+def _load_zoo():
+    path = os.path.join(REPO, "tests", "models", "models.py")
+    spec = importlib.util.spec_from_file_location("hwopt_model_zoo", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _slow_model(nodes=SLOW_NODES, dim=SLOW_DIM, tile=SLOW_TILE, seed=5):
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    w = q.astype(np.float32)
+    N = helper.make_node
+    chain = ["t"] + ["h%d" % i for i in range(1, nodes)] + ["hn"]
+    graph_nodes = [N("Tile", ["x", "repeats"], ["t"], name="tile")]
+    graph_nodes += [N("MatMul", [chain[i], "w"], [chain[i + 1]], name="mm%d" % i)
+                    for i in range(nodes)]
+    graph_nodes += [N("Reshape", ["hn", "split_shape"], ["r"], name="split"),
+                    N("ReduceMean", ["r"], ["y"], name="mean", axes=[0], keepdims=0)]
+    g = helper.make_graph(
+        graph_nodes, "slow",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", dim])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", dim])],
+        [numpy_helper.from_array(w, "w"),
+         numpy_helper.from_array(np.array([tile, 1], dtype=np.int64), "repeats"),
+         numpy_helper.from_array(np.array([tile, -1, dim], dtype=np.int64), "split_shape")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)],
+                          producer_name="hwoptd-tests")
+    onnx.checker.check_model(m)
+
+    def ref(x):
+        y = x.astype(np.float64)
+        for _ in range(nodes):
+            y = y @ w
+        return {"y": y}
+    return m, ref
+
+
+class ModelZoo:
+    """Paths, numpy references and I/O names of the session's models:
+    mlp ([batch,16] -> [batch,16], "x" -> "probs"), cnn ([1,3,32,32] ->
+    [1,10], "x" -> "logits"), transformer ([1,8,32] -> [1,8,32], "x" ->
+    "y"), slow ([batch,512] -> [batch,512], "x" -> "y")."""
+
+    def __init__(self, directory):
+        import onnx
+        zoo = _load_zoo()
+        self.dir = directory
+        self.paths, self.refs, self.samples = {}, {}, {}
+        built = {
+            "mlp": zoo.mlp(batch=4, d_in=16, hidden=16, d_out=16),
+            "cnn": zoo.cnn(),
+            "transformer": zoo.transformer(seq=8, d=32, heads=2, ff=64),
+        }
+        m, ref = _slow_model()
+        built["slow"] = (m, None, ref)
+        for name, (model, sample, ref) in built.items():
+            path = os.path.join(directory, name + ".onnx")
+            onnx.save(model, path)
+            os.chmod(path, 0o644)
+            self.paths[name] = path
+            self.refs[name] = ref
+            self.samples[name] = sample
+        self.io = {"mlp": ("x", "probs"), "cnn": ("x", "logits"),
+                   "transformer": ("x", "y"), "slow": ("x", "y")}
+        self.input_shape = {"mlp": [None, 16], "cnn": [1, 3, 32, 32],
+                            "transformer": [1, 8, 32], "slow": [None, SLOW_DIM]}
+
+    def path(self, name):
+        return self.paths[name]
+
+    def ref(self, name, x):
+        """The numpy reference output of model name for input x."""
+        return self.refs[name](x)[self.io[name][1]]
+
+    def random_input(self, name, rng, rows=1):
+        import numpy as np
+        shape = [rows if d is None else d for d in self.input_shape[name]]
+        return rng.standard_normal(shape).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def zoo():
+    """The session's ModelZoo, built once into a temporary directory that
+    every user can read (model.load by a non-root caller needs that)."""
+    d = tempfile.mkdtemp(prefix="hwopt-models-", dir="/tmp")
+    os.chmod(d, 0o755)
+    try:
+        yield ModelZoo(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -440,6 +440,31 @@ static void test_batch_waits_for_delay(void **state)
 	sq_free(q);
 }
 
+/* Waiting for companions stops halfway to the earliest deadline among the
+ * batch's items: batching must not make a request miss its deadline. */
+static void test_batch_wait_bounded_by_deadline(void **state)
+{
+	(void)state;
+	struct sq *q = sq_new(NEVER_AGE);
+	struct job j[2];
+	job_set(&j[0], 0, SQ_NORMAL, 1, 100, 0);
+	job_set(&j[1], 1, SQ_NORMAL, 2, 150, 500);
+	for (int i = 0; i < 2; i++) {
+		job_batchable(&j[i], &model_a, 1, 1);
+		push(q, &j[i]);
+	}
+	struct ctx c = ctx_plain();
+	c.max_rows = 4;
+	c.delay_ns = 1000;
+	struct sq_ops ops = ops_of(&c);
+	struct sq_item *out[8];
+	uint64_t wake = 0;
+	assert_int_equal(sq_pick(q, 200, &ops, out, 8, &wake), 0);
+	assert_int_equal(wake, 300); /* 100 + (500 - 100) / 2, not 1100 */
+	assert_int_equal(sq_pick(q, 300, &ops, out, 8, &wake), 2);
+	sq_free(q);
+}
+
 /* A waiting batch passes over to other work, in this class and below, and
  * keeps its client's turn. */
 static void test_batch_not_ready_passes_over(void **state)
@@ -875,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_runnable_skips_first_item),
 		cmocka_unit_test(test_batch_waits_for_delay),
+		cmocka_unit_test(test_batch_wait_bounded_by_deadline),
 		cmocka_unit_test(test_batch_not_ready_passes_over),
 		cmocka_unit_test(test_batch_full_runs_at_once),
 		cmocka_unit_test(test_batch_skips_what_does_not_fit),

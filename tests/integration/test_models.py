@@ -1,0 +1,196 @@
+"""Models and inference through the Python client (clients/python/hwopt):
+model.load / model.list / model.unload, models named in the configuration,
+results against the numpy references of tests/models/models.py, and the
+three ways a tensor travels (inline list, inline base64, pool reference)
+giving bit-identical outputs."""
+
+import numpy as np
+import pytest
+
+import hwopt
+from conftest import IO_TIMEOUT, SLOW, wait_for
+
+RTOL, ATOL = 1e-4, 1e-5
+ZERO_COUNTERS = {"requests": 0, "ok": 0, "failed": 0, "cancelled": 0, "expired": 0,
+                 "batches": 0, "batched_requests": 0, "queued": 0, "running": 0}
+LOAD_TIMEOUT = 60 * SLOW
+
+
+def connect(d):
+    c = hwopt.connect(d.sock, timeout=IO_TIMEOUT)
+    c.hello(client="test_models")
+    return c
+
+
+def counters(c, name):
+    (entry,) = c.models(name)
+    return entry["counters"]
+
+
+def check_close(y, ref, what):
+    assert isinstance(y, np.ndarray), (what, type(y))
+    assert y.dtype == np.float32, (what, y.dtype)
+    assert list(y.shape) == list(ref.shape), (what, y.shape, ref.shape)
+    np.testing.assert_allclose(y, ref, rtol=RTOL, atol=ATOL, err_msg=what)
+
+
+def check_entry(entry, name, path, in_shape, out_name, out_shape, batchable):
+    assert entry["name"] == name
+    assert entry["path"] == path
+    assert entry["state"] == "ready"
+    assert entry["precision"] == "fp32"
+    assert entry["batchable"] is batchable
+    assert [(i["name"], i["dtype"], i["shape"]) for i in entry["inputs"]] == \
+        [("x", "float", in_shape)], entry["inputs"]
+    assert [(o["name"], o["dtype"], o["shape"]) for o in entry["outputs"]] == \
+        [(out_name, "float", out_shape)], entry["outputs"]
+    for k, v in ZERO_COUNTERS.items():
+        assert entry["counters"][k] == v, (k, entry["counters"])
+    assert entry["memory_bytes"]["weights"] > 0
+
+
+# --- 1. load, infer, unload -----------------------------------------------------
+
+
+def test_load_infer_unload(hwoptd, zoo):
+    tm = zoo
+    rng = np.random.default_rng(11)
+    with connect(hwoptd) as c:
+        assert c.models() == []
+        e = c.load_model("mlp", tm.path("mlp"), max_batch=4, timeout=LOAD_TIMEOUT)
+        check_entry(e, "mlp", tm.path("mlp"), [-1, 16], "probs", [-1, 16], True)
+        assert e["max_batch"] == 4
+        assert e["inputs"][0]["dim_names"][0] == "batch"
+        e = c.load_model("cnn", tm.path("cnn"), timeout=LOAD_TIMEOUT)
+        check_entry(e, "cnn", tm.path("cnn"), [1, 3, 32, 32], "logits", [1, 10], False)
+        e = c.load_model("transformer", tm.path("transformer"), timeout=LOAD_TIMEOUT)
+        check_entry(e, "transformer", tm.path("transformer"), [1, 8, 32], "y", [1, 8, 32], False)
+        assert sorted(m["name"] for m in c.models()) == ["cnn", "mlp", "transformer"]
+
+        runs = {"mlp": 3, "cnn": 2, "transformer": 2}
+        for name, n in runs.items():
+            out = tm.io[name][1]
+            for k in range(n):
+                x = tm.random_input(name, rng, rows=k + 1)
+                r = c.infer(name, {"x": x})
+                assert r.model == name
+                assert isinstance(r.job, int) and r.job > 0
+                assert r.batch == {"requests": 1, "rows": x.shape[0]}
+                assert set(r.outputs) == {out}
+                check_close(r.outputs[out], tm.ref(name, x), "%s run %d" % (name, k))
+                for t in ("queue_us", "compute_us", "total_us"):
+                    assert r.timings[t] >= 0
+                assert r.workers and all(isinstance(w, int) for w in r.workers)
+            cn = counters(c, name)
+            assert cn["requests"] == n and cn["ok"] == n, cn
+            assert cn["failed"] == cn["cancelled"] == cn["expired"] == 0, cn
+            assert cn["queued"] == cn["running"] == 0, cn
+
+        u = c.unload_model("mlp", timeout=LOAD_TIMEOUT)
+        assert u == {"name": "mlp", "finished": 0, "cancelled": 0}
+        assert sorted(m["name"] for m in c.models()) == ["cnn", "transformer"]
+        with pytest.raises(hwopt.RPCError) as ei:
+            c.infer("mlp", {"x": tm.random_input("mlp", rng)})
+        assert ei.value.code == -32003 and "mlp" in ei.value.message
+        with pytest.raises(hwopt.RPCError) as ei:
+            c.models("mlp")
+        assert ei.value.code == -32003
+        with pytest.raises(hwopt.RPCError) as ei:
+            c.unload_model("mlp")
+        assert ei.value.code == -32003
+
+        # The others are untouched, and the name can be loaded again.
+        x = tm.random_input("cnn", rng)
+        check_close(c.infer("cnn", {"x": x})["logits"], tm.ref("cnn", x), "cnn after unload")
+        e = c.load_model("mlp", tm.path("mlp"), timeout=LOAD_TIMEOUT)
+        assert e["counters"]["requests"] == 0
+        x = tm.random_input("mlp", rng, rows=2)
+        check_close(c.infer("mlp", {"x": x})["probs"], tm.ref("mlp", x), "mlp reloaded")
+
+
+def test_models_from_the_configuration(daemon, zoo):
+    tm = zoo
+    d = daemon(sections={
+        "model mlp": {"path": tm.path("mlp"), "max_batch": 4, "batch_delay_us": 100},
+        "model transformer": {"path": tm.path("transformer")},
+    })
+    rng = np.random.default_rng(12)
+    with connect(d) as c:
+        def ready():
+            ms = {m["name"]: m for m in c.models()}
+            if set(ms) == {"mlp", "transformer"} and \
+                    all(m["state"] == "ready" for m in ms.values()):
+                return ms
+            return None
+        ms = wait_for(ready, timeout=LOAD_TIMEOUT, interval=0.05, what="configured models ready")
+        assert ms["mlp"]["path"] == tm.path("mlp")
+        assert ms["mlp"]["max_batch"] == 4 and ms["mlp"]["batch_delay_us"] == 100
+        assert ms["mlp"]["batchable"] is True
+        assert ms["transformer"]["max_batch"] == 1
+        for name in ("mlp", "transformer"):
+            x = tm.random_input(name, rng, rows=2)
+            r = c.infer(name, {"x": x})
+            check_close(r.outputs[tm.io[name][1]], tm.ref(name, x), name)
+            assert counters(c, name)["ok"] == 1
+
+
+# --- 2. inline list, inline base64 and pool references ------------------------------
+
+
+def _bits(a):
+    assert isinstance(a, np.ndarray) and a.dtype == np.float32, a
+    return list(a.shape), a.tobytes()
+
+
+@pytest.mark.parametrize("name,rows", [("mlp", 3), ("cnn", 1), ("transformer", 1)])
+def test_encodings_give_identical_outputs(hwoptd, zoo, name, rows):
+    tm = zoo
+    inp, out = tm.io[name]
+    rng = np.random.default_rng(13)
+    x = tm.random_input(name, rng, rows=rows)
+    with connect(hwoptd) as c:
+        c.load_model(name, tm.path(name), timeout=LOAD_TIMEOUT)
+        # Inline list in, list out (auto).
+        r_list = c.infer(name, {inp: hwopt.tensor(x, encoding="list")})
+        assert "data" in r_list.raw["outputs"][out], r_list.raw["outputs"][out].keys()
+        # Inline base64 in, base64 out (auto).
+        r_b64 = c.infer(name, {inp: x})
+        assert "data_b64" in r_b64.raw["outputs"][out], r_b64.raw["outputs"][out].keys()
+        # The explicit encodings the other way round.
+        r_list_b64 = c.infer(name, {inp: hwopt.tensor(x, encoding="list")}, encoding="base64")
+        assert "data_b64" in r_list_b64.raw["outputs"][out]
+        r_b64_list = c.infer(name, {inp: x}, encoding="list")
+        assert "data" in r_b64_list.raw["outputs"][out]
+        check_close(r_list[out], tm.ref(name, x), "list")
+
+        with c.create_pool(1 << 20) as pool:
+            xin = pool.alloc(x.nbytes)
+            xin.write(x)
+            y_bytes = r_list[out].nbytes
+            yout = pool.alloc(y_bytes)
+            # Pool reference in, inline out: base64 (auto: list only for all-list inputs).
+            r_pool = c.infer(name, {inp: xin.ref("float", x.shape)})
+            assert "data_b64" in r_pool.raw["outputs"][out], r_pool.raw["outputs"][out].keys()
+            # Pool reference in, output written to the pool.
+            r_pp = c.infer(name, {inp: xin.ref("float", x.shape)}, outputs={out: yout})
+            o = r_pp.raw["outputs"][out]
+            assert "data" not in o and "data_b64" not in o, o
+            assert o["pool"] == pool.id and o["offset"] == yout.offset, o
+            assert o["bytes"] == y_bytes and o["dtype"] == "float", o
+            assert o["shape"] == list(r_list[out].shape), o
+            from_pool = yout.read("float", o["shape"])
+            # Inline input, output to the pool with an explicit room.
+            zout = pool.alloc(y_bytes)
+            r_ip = c.infer(name, {inp: x}, outputs={out: {"pool": pool.id, "offset": zout.offset,
+                                                          "bytes": y_bytes}})
+            from_pool2 = zout.read("float", o["shape"])
+
+            want = _bits(r_list[out])
+            for what, y in (("base64", r_b64[out]), ("list->base64", r_list_b64[out]),
+                            ("base64->list", r_b64_list[out]), ("pool in", r_pool[out]),
+                            ("pool in/out (client)", r_pp[out]), ("pool in/out (read)", from_pool),
+                            ("inline in, pool out (client)", r_ip[out]),
+                            ("inline in, pool out (read)", from_pool2)):
+                assert _bits(y) == want, "%s output differs from the inline-list one" % what
+        cn = counters(c, name)
+        assert cn["ok"] == 7 and cn["failed"] == 0, cn
