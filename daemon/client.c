@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "dlist.h"
 #include "jobs.h"
 #include "pools.h"
 
@@ -15,10 +16,7 @@ struct client *client_new(struct hwoptd *d, uint64_t id, const struct peer_cred 
 	c->id = id;
 	c->cred = *cred;
 	c->refs = 1;
-	c->next = d->clients;
-	if (d->clients)
-		d->clients->prev = c;
-	d->clients = c;
+	DLIST_PUSH(d->clients, c, prev, next);
 	return c;
 }
 
@@ -32,12 +30,7 @@ void client_unref(struct client *c)
 	if (--c->refs > 0)
 		return;
 	struct hwoptd *d = c->d;
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (d->clients == c)
-		d->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	DLIST_REMOVE(d->clients, c, prev, next);
 	free(c);
 }
 

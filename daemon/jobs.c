@@ -9,8 +9,9 @@
 
 #include "client.h"
 #include "daemon.h"
-#include "methods.h"
+#include "dlist.h"
 #include "log.h"
+#include "methods.h"
 #include "models.h"
 #include "pools.h"
 #include "proto/errors.h"
@@ -334,10 +335,7 @@ void jobs_infer(struct hwoptd *d, struct hwoptd_call *call, const cJSON *cparams
 	}
 	client_ref(c);
 	c->n_jobs++;
-	j->cnext = c->jobs;
-	if (c->jobs)
-		c->jobs->cprev = j;
-	c->jobs = j;
+	DLIST_PUSH(c->jobs, j, cprev, cnext);
 	m->in_flight++;
 	m->c.requests++;
 }
@@ -357,12 +355,7 @@ void jobs_finish(struct hwoptd *d, struct job *j)
 {
 	struct client *c = j->client;
 	struct model *m = j->model;
-	if (j->cprev)
-		j->cprev->cnext = j->cnext;
-	else if (c->jobs == j)
-		c->jobs = j->cnext;
-	if (j->cnext)
-		j->cnext->cprev = j->cprev;
+	DLIST_REMOVE(c->jobs, j, cprev, cnext);
 	c->n_jobs--;
 
 	struct model_counters *mc = &m->c;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "dlist.h"
 #include "jobs.h"
 #include "log.h"
 #include "proto/errors.h"
@@ -71,12 +72,7 @@ static void model_release(struct model *m)
 
 static void unlink_model(struct hwoptd *d, struct model *m)
 {
-	if (m->prev)
-		m->prev->next = m->next;
-	else if (d->models == m)
-		d->models = m->next;
-	if (m->next)
-		m->next->prev = m->prev;
+	DLIST_REMOVE(d->models, m, prev, next);
 	d->n_models--;
 }
 
@@ -208,10 +204,7 @@ int models_load(struct hwoptd *d, const struct model_conf *mc, struct hwoptd_cal
 	uv_timer_init(d->loop, &m->grace);
 	m->grace.data = m;
 	m->work.data = m;
-	m->next = d->models;
-	if (d->models)
-		d->models->prev = m;
-	d->models = m;
+	DLIST_PUSH(d->models, m, prev, next);
 	d->n_models++;
 	rc = uv_queue_work(d->loop, &m->work, load_work, load_done);
 	if (rc < 0) {

@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "daemon.h"
+#include "dlist.h"
 
 int pools_create(struct hwoptd *d, struct client *c, uint64_t bytes, enum shm_hugepages huge,
 		 int numa_node, struct pool_entry **out, char *err, size_t errlen)
@@ -47,10 +48,7 @@ int pools_create(struct hwoptd *d, struct client *c, uint64_t bytes, enum shm_hu
 	p->owner = c;
 	c->pool_bytes += size;
 	d->pool_bytes += size;
-	p->next = d->pools;
-	if (d->pools)
-		d->pools->prev = p;
-	d->pools = p;
+	DLIST_PUSH(d->pools, p, prev, next);
 	*out = p;
 	return 0;
 }
@@ -66,12 +64,7 @@ struct pool_entry *pools_find(struct hwoptd *d, const struct client *c, uint64_t
 static void pool_release(struct hwoptd *d, struct pool_entry *p)
 {
 	d->pool_bytes -= shm_pool_size(p->shm);
-	if (p->prev)
-		p->prev->next = p->next;
-	else if (d->pools == p)
-		d->pools = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	DLIST_REMOVE(d->pools, p, prev, next);
 	shm_pool_destroy(p->shm);
 	free(p);
 }

@@ -12,13 +12,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "daemon.h"
+#include "dlist.h"
 #include "log.h"
 #include "proto/errors.h"
 #include "proto/frame.h"
 #include "proto/rpc.h"
 #include "socket_path.h"
-#include "client.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -85,12 +86,7 @@ static void on_conn_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 	struct server *s = c->srv;
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (s->conns == c)
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	DLIST_REMOVE(s->conns, c, prev, next);
 	if (!c->refused)
 		s->st.connections--;
 	log_debug("client %llu closed", (unsigned long long)c->id);
@@ -576,10 +572,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	c->refs = 1;
 	c->id = ++s->next_id;
 	hwopt_framer_init(&c->framer, s->d->cfg.max_line_bytes);
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
+	DLIST_PUSH(s->conns, c, prev, next);
 
 	int rc = uv_accept(listener, (uv_stream_t *)&c->pipe);
 	if (rc < 0) {

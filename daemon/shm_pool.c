@@ -7,6 +7,7 @@
  * blocks + 1 of them: both arrays grow together in alloc, and free never
  * needs memory and cannot fail for lack of it. */
 #include "daemon/shm_pool.h"
+#include "daemon/errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,18 +51,6 @@ struct shm_pool {
 	uint64_t used, peak, allocations, frees, failures;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* --- names ------------------------------------------------------------------ */
 

@@ -18,24 +18,13 @@
 #include <string.h>
 
 #include "daemon/topology.h"
+#include "daemon/errbuf.h"
 #include "kernels/hwk.h"
 
 struct hwoptd_topology {
 	hwloc_topology_t topo;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int hwoptd_topology_load(struct hwoptd_topology **out, char *err, size_t errlen)
 {
