@@ -7,43 +7,14 @@ import json
 import os
 import re
 import subprocess
-import textwrap
 
 import numpy as np
 import pytest
 
 import hwopt
-from conftest import IO_TIMEOUT, PYCLIENT_DIR, SLOW, clean_env, wait_for
-
-RTOL, ATOL = 1e-4, 1e-5
-LOAD_TIMEOUT = 60 * SLOW
-BLOCKER_ROWS = 200
-AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-
-
-def connect(d, name="test_infer_errors"):
-    c = hwopt.connect(d.sock, timeout=IO_TIMEOUT)
-    c.hello(client=name)
-    return c
-
-
-def check_close(y, ref, what=""):
-    assert isinstance(y, np.ndarray) and y.dtype == np.float32, (what, y)
-    assert list(y.shape) == list(ref.shape), (what, y.shape, ref.shape)
-    np.testing.assert_allclose(y, ref, rtol=RTOL, atol=ATOL, err_msg=what)
-
-
-def expect_error(code, fn, *args, contains=(), **kw):
-    """Calls fn, expects RPCError code; every string of contains must be in
-    the message (case-insensitive). Returns the error."""
-    with pytest.raises(hwopt.RPCError) as ei:
-        fn(*args, **kw)
-    e = ei.value
-    assert e.code == code, "expected %d, got %s" % (code, e)
-    assert isinstance(e.message, str) and e.message
-    for s in ([contains] if isinstance(contains, str) else contains):
-        assert s.lower() in e.message.lower(), "%r not in the message: %s" % (s, e)
-    return e
+from conftest import SLOW, clean_env, wait_for
+from jobs_common import (check_close, connect, counters, expect_error, load, load_and_block,
+                         nobody_python, own_job, pool_entry)
 
 
 def still_serving(c, tm, rng):
@@ -65,7 +36,7 @@ def f32(shape, data=None, **extra):
 def served(hwoptd, zoo):
     """(client, models, rng) with mlp loaded on the default daemon."""
     c = connect(hwoptd)
-    c.load_model("mlp", zoo.path("mlp"), max_batch=4, timeout=LOAD_TIMEOUT)
+    load(c, zoo, "mlp", max_batch=4)
     yield c, zoo, np.random.default_rng(101)
     c.close()
 
@@ -185,13 +156,9 @@ def test_bad_pool_references(served, hwoptd):
         small = pool.alloc(64)
         expect_error(-32602, c.infer, "mlp", {"x": np.zeros((2, 16), np.float32)},
                      outputs={"probs": small}, contains=["params.outputs.probs"])
-        assert entry_jobs(c, pool.id) == 0
+        entry = pool_entry(c, pool.id)
+        assert entry is not None and entry["jobs"] == 0, entry
     still_serving(c, tm, rng)
-
-
-def entry_jobs(c, pool_id):
-    (e,) = [p for p in c.pools() if p["pool"] == pool_id]
-    return e["jobs"]
 
 
 def test_shape_overflow(served):
@@ -235,16 +202,10 @@ def test_queue_full(daemon, zoo):
     d = daemon(sections={"scheduler": {"workers": 1, "max_queue": 1}})
     rng = np.random.default_rng(111)
     with connect(d) as c:
-        c.load_model("slow", tm.path("slow"), timeout=LOAD_TIMEOUT)
-        c.load_model("mlp", tm.path("mlp"), timeout=LOAD_TIMEOUT)
-        blocker = c.infer_async("slow", {"x": rng.standard_normal((BLOCKER_ROWS, 512))
-                                         .astype(np.float32)})
-        wait_for(lambda: any(j["request_id"] == blocker and j["state"] == "running"
-                             for j in c.jobs(all=False)), what="the blocker running")
+        blocker = load_and_block(c, tm, rng, "mlp")
         x = tm.random_input("mlp", rng)
         queued = c.infer_async("mlp", {"x": x})          # the queue's one place
-        wait_for(lambda: any(j["request_id"] == queued for j in c.jobs(all=False)),
-                 what="the job queued")
+        wait_for(lambda: own_job(c, queued), what="the job queued")
         expect_error(-32002, c.infer, "slow", {"x": np.zeros((1, 512), np.float32)},
                      contains=["max_queue"])
         with connect(d, "other") as o:
@@ -260,28 +221,24 @@ def test_queue_full(daemon, zoo):
 def _nobody_infer(tmp, sock, x):
     """Runs, as nobody, a client that calls hello, infer (mlp) and job.list;
     returns {step: result or {"code", "message"}}."""
-    script = os.path.join(tmp, "nobody_infer.py")
-    with open(script, "w") as f:
-        f.write(textwrap.dedent("""
-            import json, sys
-            sys.path.insert(0, %r)
-            import numpy as np
-            import hwopt
-            c = hwopt.connect(sys.argv[1], timeout=60)
-            out = {"hello": c.hello(client="nobody")}
-            x = np.array(json.loads(sys.argv[2]), np.float32)
-            steps = (("infer", lambda: c.infer("mlp", {"x": x}).outputs["probs"].tolist()),
-                     ("jobs", lambda: c.jobs()),
-                     ("pool", lambda: c.call("pool.list")))
-            for key, fn in steps:
-                try:
-                    out[key] = fn()
-                except hwopt.RPCError as e:
-                    out[key] = {"code": e.code, "message": e.message}
-            print(json.dumps(out))
-        """ % PYCLIENT_DIR))
-    os.chmod(script, 0o644)
-    p = subprocess.run(AS_NOBODY + ["/usr/bin/python3", script, sock, json.dumps(x.tolist())],
+    argv = nobody_python(tmp, """
+        import json, sys
+        import numpy as np
+        import hwopt
+        c = hwopt.connect(sys.argv[1], timeout=60)
+        out = {"hello": c.hello(client="nobody")}
+        x = np.array(json.loads(sys.argv[2]), np.float32)
+        steps = (("infer", lambda: c.infer("mlp", {"x": x}).outputs["probs"].tolist()),
+                 ("jobs", lambda: c.jobs()),
+                 ("pool", lambda: c.call("pool.list")))
+        for key, fn in steps:
+            try:
+                out[key] = fn()
+            except hwopt.RPCError as e:
+                out[key] = {"code": e.code, "message": e.message}
+        print(json.dumps(out))
+    """)
+    p = subprocess.run(argv + [sock, json.dumps(x.tolist())],
                        capture_output=True, text=True, timeout=60 * SLOW,
                        env=clean_env({"PYTHONDONTWRITEBYTECODE": "1"}))
     assert p.returncode == 0, p.stderr
@@ -295,7 +252,7 @@ def test_submit_needs_submit_group(daemon, zoo, submit_group):
     d = daemon(socket_group="nogroup", submit_group=submit_group)
     rng = np.random.default_rng(121)
     with connect(d) as c:
-        c.load_model("mlp", tm.path("mlp"), timeout=LOAD_TIMEOUT)
+        load(c, tm, "mlp")
         x = tm.random_input("mlp", rng, rows=2)
         got = _nobody_infer(d.tmp, d.sock, x)
         assert got["hello"]["peer"]["admin"] is False
@@ -304,11 +261,11 @@ def test_submit_needs_submit_group(daemon, zoo, submit_group):
             for step in ("infer", "jobs", "pool"):
                 assert isinstance(got[step], dict) and got[step].get("code") == -32001, got
                 assert "permission denied" in got[step]["message"], got
-            assert c.models("mlp")[0]["counters"]["requests"] == 0
+            assert counters(c, "mlp")["requests"] == 0
         else:
             assert "infer" in got["hello"]["methods"]
             check_close(np.array(got["infer"], np.float32), tm.ref("mlp", x), "as nobody")
             assert got["jobs"] == []
             assert got["pool"]["pools"] == []
-            assert c.models("mlp")[0]["counters"]["ok"] == 1
+            assert counters(c, "mlp")["ok"] == 1
         still_serving(c, tm, rng)

@@ -22,87 +22,10 @@ import numpy as np
 import pytest
 
 import hwopt
-from conftest import (EXIT_TIMEOUT, IO_TIMEOUT, PYCLIENT_DIR, SLOW, clean_env, wait_for)
-
-RTOL, ATOL = 1e-4, 1e-5
-LOAD_TIMEOUT = 60 * SLOW
-ONE_WORKER = {"scheduler": {"workers": 1}}
-BLOCKER_ROWS = 200       # a few seconds of work for one worker: cancelled, never awaited
-AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-
-
-def connect(d, name="test_jobs"):
-    c = hwopt.connect(d.sock, timeout=IO_TIMEOUT)
-    c.hello(client=name)
-    return c
-
-
-def counters(c, name):
-    (entry,) = c.models(name)
-    return entry["counters"]
-
-
-def check_close(y, ref, what=""):
-    assert isinstance(y, np.ndarray) and y.dtype == np.float32, (what, y)
-    assert list(y.shape) == list(ref.shape), (what, y.shape, ref.shape)
-    np.testing.assert_allclose(y, ref, rtol=RTOL, atol=ATOL, err_msg=what)
-
-
-def expect_error(code, fn, *args, contains=None, **kw):
-    with pytest.raises(hwopt.RPCError) as ei:
-        fn(*args, **kw)
-    e = ei.value
-    assert e.code == code, "expected %d, got %s" % (code, e)
-    assert e.message
-    if contains:
-        assert contains.lower() in e.message.lower(), e
-    return e
-
-
-def own_job(c, rid, state=None):
-    """This connection's job.list entry for request rid (optionally in state)."""
-    for j in c.jobs(all=False):
-        if j["request_id"] == rid and (state is None or j["state"] == state):
-            return j
-    return None
-
-
-def wait_running(c, rid):
-    return wait_for(lambda: own_job(c, rid, "running"), what="request %r running" % (rid,))
-
-
-def start_blocker(c, rng, rows=BLOCKER_ROWS):
-    """Sends a long slow-model job and waits until it runs; its request id."""
-    rid = c.infer_async("slow", {"x": rng.standard_normal((rows, 512)).astype(np.float32)})
-    wait_running(c, rid)
-    return rid
-
-
-def stop_blocker(c, rid):
-    """Cancels the blocker (running) and takes its cancelled answer."""
-    try:
-        r = c.cancel(request_id=rid)
-        assert r["state"] == "running", r
-    except hwopt.RPCError as e:  # it finished after all: then it succeeded
-        assert e.code == -32003, e
-        c.infer_result(rid)
-        return
-    expect_error(-32005, c.infer_result, rid)
-
-
-def load(c, tm, name, **kw):
-    return c.load_model(name, tm.path(name), timeout=LOAD_TIMEOUT, **kw)
-
-
-def nobody_python(tmp, code):
-    """Writes a Python script that runs as user nobody with the hwopt client
-    importable, and returns the argv to start it."""
-    script = os.path.join(tmp, "as_nobody_%d.py" % threading.get_ident())
-    with open(script, "w") as f:
-        f.write("import sys\nsys.path.insert(0, %r)\n" % PYCLIENT_DIR)
-        f.write(textwrap.dedent(code))
-    os.chmod(script, 0o644)
-    return AS_NOBODY + ["/usr/bin/python3", script]
+from conftest import EXIT_TIMEOUT, IO_TIMEOUT, PYCLIENT_DIR, SLOW, clean_env, wait_for
+from jobs_common import (BLOCKER_ROWS, ONE_WORKER, blocked_client, check_close, connect,
+                         counters, expect_error, load, load_and_block, nobody_python, own_job,
+                         slow_input, stop_blocker, wait_running)
 
 
 def read_json_line(proc, timeout=IO_TIMEOUT):
@@ -226,12 +149,7 @@ def test_dynamic_batching(hwoptd, zoo):
 
 def test_deadline_expires_in_the_queue(daemon, zoo):
     tm = zoo
-    d = daemon(sections=ONE_WORKER)
-    rng = np.random.default_rng(31)
-    with connect(d) as c:
-        load(c, tm, "slow")
-        load(c, tm, "mlp")
-        blocker = start_blocker(c, rng)
+    with blocked_client(daemon, tm, 31, "mlp") as (c, rng, blocker):
         before = counters(c, "mlp")
         x = tm.random_input("mlp", rng)
         e = expect_error(-32004, c.infer, "mlp", {"x": x}, deadline_ms=1)
@@ -258,12 +176,7 @@ def test_deadline_expires_in_the_queue(daemon, zoo):
 
 def test_cancel_queued_jobs(daemon, zoo):
     tm = zoo
-    d = daemon(sections=ONE_WORKER)
-    rng = np.random.default_rng(41)
-    with connect(d) as c:
-        load(c, tm, "slow")
-        load(c, tm, "mlp")
-        blocker = start_blocker(c, rng)
+    with blocked_client(daemon, tm, 41, "mlp") as (c, rng, blocker):
         xs = [tm.random_input("mlp", rng) for _ in range(3)]
         ids = [c.infer_async("mlp", {"x": x}) for x in xs]
 
@@ -304,8 +217,7 @@ def test_cancel_running_job(daemon, zoo):
     rng = np.random.default_rng(51)
     with connect(d) as c:
         load(c, tm, "slow")
-        x = rng.standard_normal((BLOCKER_ROWS, 512)).astype(np.float32)
-        rid = c.infer_async("slow", {"x": x})
+        rid = c.infer_async("slow", {"x": slow_input(rng)})
         job = wait_running(c, rid)
         r = c.cancel(job=job["job"])
         assert r == {"job": job["job"], "state": "running"}
@@ -315,11 +227,10 @@ def test_cancel_running_job(daemon, zoo):
         assert cn["cancelled"] == 1 and cn["ok"] == 0 and cn["running"] == 0, cn
         assert c.jobs(all=False) == []
         # The model's session is usable again at once, with right answers.
-        x = rng.standard_normal((2, 512)).astype(np.float32)
+        x = slow_input(rng, 2)
         check_close(c.infer("slow", {"x": x})["y"], tm.ref("slow", x), "after cancel")
         # Cancelling by request id works for running jobs too.
-        x = rng.standard_normal((BLOCKER_ROWS, 512)).astype(np.float32)
-        rid = c.infer_async("slow", {"x": x})
+        rid = c.infer_async("slow", {"x": slow_input(rng)})
         wait_running(c, rid)
         assert c.cancel(request_id=rid)["state"] == "running"
         expect_error(-32005, c.infer_result, rid)
@@ -333,9 +244,7 @@ def test_job_list_shows_own_jobs_and_admins_all(daemon, zoo):
     d = daemon(socket_group="nogroup", submit_group="nogroup", sections=ONE_WORKER)
     rng = np.random.default_rng(61)
     with connect(d, "a") as a, connect(d, "b") as b:
-        load(a, tm, "slow")
-        load(a, tm, "mlp")
-        blocker = start_blocker(a, rng)
+        blocker = load_and_block(a, tm, rng, "mlp")
         x = tm.random_input("mlp", rng)
         queued = a.infer_async("mlp", {"x": x})
         wait_for(lambda: own_job(a, queued, "queued"), what="a's mlp job queued")
@@ -495,5 +404,5 @@ def test_sigkilled_client_leaves_nothing_behind(hwoptd, zoo):
         assert cn["cancelled"] >= 2 and cn["queued"] == cn["running"] == 0, cn
         assert c.status()["connections"]["open"] == 1
         # And the slow model still works.
-        x = rng.standard_normal((1, 512)).astype(np.float32)
+        x = slow_input(rng, 1)
         check_close(c.infer("slow", {"x": x})["y"], tm.ref("slow", x))

@@ -8,30 +8,11 @@ import numpy as np
 import pytest
 
 import hwopt
-from conftest import IO_TIMEOUT, SLOW, wait_for
+from conftest import wait_for
+from jobs_common import LOAD_TIMEOUT, check_close, connect, counters, expect_error, load
 
-RTOL, ATOL = 1e-4, 1e-5
 ZERO_COUNTERS = {"requests": 0, "ok": 0, "failed": 0, "cancelled": 0, "expired": 0,
                  "batches": 0, "batched_requests": 0, "queued": 0, "running": 0}
-LOAD_TIMEOUT = 60 * SLOW
-
-
-def connect(d):
-    c = hwopt.connect(d.sock, timeout=IO_TIMEOUT)
-    c.hello(client="test_models")
-    return c
-
-
-def counters(c, name):
-    (entry,) = c.models(name)
-    return entry["counters"]
-
-
-def check_close(y, ref, what):
-    assert isinstance(y, np.ndarray), (what, type(y))
-    assert y.dtype == np.float32, (what, y.dtype)
-    assert list(y.shape) == list(ref.shape), (what, y.shape, ref.shape)
-    np.testing.assert_allclose(y, ref, rtol=RTOL, atol=ATOL, err_msg=what)
 
 
 def check_entry(entry, name, path, in_shape, out_name, out_shape, batchable):
@@ -57,13 +38,13 @@ def test_load_infer_unload(hwoptd, zoo):
     rng = np.random.default_rng(11)
     with connect(hwoptd) as c:
         assert c.models() == []
-        e = c.load_model("mlp", tm.path("mlp"), max_batch=4, timeout=LOAD_TIMEOUT)
+        e = load(c, tm, "mlp", max_batch=4)
         check_entry(e, "mlp", tm.path("mlp"), [-1, 16], "probs", [-1, 16], True)
         assert e["max_batch"] == 4
         assert e["inputs"][0]["dim_names"][0] == "batch"
-        e = c.load_model("cnn", tm.path("cnn"), timeout=LOAD_TIMEOUT)
+        e = load(c, tm, "cnn")
         check_entry(e, "cnn", tm.path("cnn"), [1, 3, 32, 32], "logits", [1, 10], False)
-        e = c.load_model("transformer", tm.path("transformer"), timeout=LOAD_TIMEOUT)
+        e = load(c, tm, "transformer")
         check_entry(e, "transformer", tm.path("transformer"), [1, 8, 32], "y", [1, 8, 32], False)
         assert sorted(m["name"] for m in c.models()) == ["cnn", "mlp", "transformer"]
 
@@ -89,20 +70,15 @@ def test_load_infer_unload(hwoptd, zoo):
         u = c.unload_model("mlp", timeout=LOAD_TIMEOUT)
         assert u == {"name": "mlp", "finished": 0, "cancelled": 0}
         assert sorted(m["name"] for m in c.models()) == ["cnn", "transformer"]
-        with pytest.raises(hwopt.RPCError) as ei:
-            c.infer("mlp", {"x": tm.random_input("mlp", rng)})
-        assert ei.value.code == -32003 and "mlp" in ei.value.message
-        with pytest.raises(hwopt.RPCError) as ei:
-            c.models("mlp")
-        assert ei.value.code == -32003
-        with pytest.raises(hwopt.RPCError) as ei:
-            c.unload_model("mlp")
-        assert ei.value.code == -32003
+        e = expect_error(-32003, c.infer, "mlp", {"x": tm.random_input("mlp", rng)})
+        assert "mlp" in e.message
+        expect_error(-32003, c.models, "mlp")
+        expect_error(-32003, c.unload_model, "mlp")
 
         # The others are untouched, and the name can be loaded again.
         x = tm.random_input("cnn", rng)
         check_close(c.infer("cnn", {"x": x})["logits"], tm.ref("cnn", x), "cnn after unload")
-        e = c.load_model("mlp", tm.path("mlp"), timeout=LOAD_TIMEOUT)
+        e = load(c, tm, "mlp")
         assert e["counters"]["requests"] == 0
         x = tm.random_input("mlp", rng, rows=2)
         check_close(c.infer("mlp", {"x": x})["probs"], tm.ref("mlp", x), "mlp reloaded")
@@ -149,7 +125,7 @@ def test_encodings_give_identical_outputs(hwoptd, zoo, name, rows):
     rng = np.random.default_rng(13)
     x = tm.random_input(name, rng, rows=rows)
     with connect(hwoptd) as c:
-        c.load_model(name, tm.path(name), timeout=LOAD_TIMEOUT)
+        load(c, tm, name)
         # Inline list in, list out (auto).
         r_list = c.infer(name, {inp: hwopt.tensor(x, encoding="list")})
         assert "data" in r_list.raw["outputs"][out], r_list.raw["outputs"][out].keys()

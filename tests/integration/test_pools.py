@@ -10,46 +10,15 @@ import numpy as np
 import pytest
 
 import hwopt
-from conftest import IO_TIMEOUT, SLOW, wait_for
-
-RTOL, ATOL = 1e-4, 1e-5
-LOAD_TIMEOUT = 60 * SLOW
-BLOCKER_ROWS = 200
-
-
-def connect(d, name="test_pools"):
-    c = hwopt.connect(d.sock, timeout=IO_TIMEOUT)
-    c.hello(client=name)
-    return c
-
-
-def check_close(y, ref, what=""):
-    assert isinstance(y, np.ndarray) and y.dtype == np.float32, (what, y)
-    assert list(y.shape) == list(ref.shape), (what, y.shape, ref.shape)
-    np.testing.assert_allclose(y, ref, rtol=RTOL, atol=ATOL, err_msg=what)
-
-
-def expect_error(code, fn, *args, contains=None, **kw):
-    with pytest.raises(hwopt.RPCError) as ei:
-        fn(*args, **kw)
-    assert ei.value.code == code, "expected %d, got %s" % (code, ei.value)
-    if contains:
-        assert contains.lower() in ei.value.message.lower(), ei.value
-    return ei.value
-
-
-def entry(c, pool_id, all=False):
-    for p in c.pools(all=all):
-        if p["pool"] == pool_id:
-            return p
-    return None
+from conftest import wait_for
+from jobs_common import blocked_client, check_close, connect, expect_error, load, pool_entry
 
 
 def test_pool_fd_is_shared_memory_both_ways(hwoptd, zoo):
     tm = zoo
     rng = np.random.default_rng(81)
     with connect(hwoptd) as c:
-        c.load_model("mlp", tm.path("mlp"), timeout=LOAD_TIMEOUT)
+        load(c, tm, "mlp")
         pool = c.create_pool(100000, hugepages="off")
         try:
             assert pool.page_kind == "normal"
@@ -59,7 +28,7 @@ def test_pool_fd_is_shared_memory_both_ways(hwoptd, zoo):
             assert pool.info["fd"] == "scm_rights" or isinstance(pool.info["fd"], int)
             st = os.fstat(pool.fd)
             assert stat.S_ISREG(st.st_mode) and st.st_size == pool.size
-            e = entry(c, pool.id)
+            e = pool_entry(c, pool.id)
             assert e["bytes"] == pool.size and e["page_kind"] == "normal"
             assert e["used"] == 0 and e["blocks"] == 0 and e["jobs"] == 0
             assert e["client"]["pid"] == os.getpid()
@@ -83,7 +52,7 @@ def test_pool_fd_is_shared_memory_both_ways(hwoptd, zoo):
         finally:
             res = pool.destroy()
         assert res == {"pool": pool.id, "destroyed": True, "deferred": False}
-        assert pool.closed and entry(c, pool.id) is None
+        assert pool.closed and pool_entry(c, pool.id) is None
         assert c.pools().quota["used"] == 0
 
 
@@ -97,7 +66,7 @@ def test_alloc_free_statistics(hwoptd):
             assert a.size == 1024 and d.size == 64
             assert (a.offset, b.offset, d.offset) == (0, 1024, 2048)
             assert all(blk.offset % 64 == 0 for blk in (a, b, d))
-            e = entry(c, pool.id)
+            e = pool_entry(c, pool.id)
             assert e["used"] == 2112 and e["peak"] == 2112 and e["blocks"] == 3, e
             assert e["allocations"] == 3 and e["frees"] == 0 and e["failures"] == 0, e
             assert e["free"] == size - 2112 and e["largest_free"] == size - 2112, e
@@ -105,7 +74,7 @@ def test_alloc_free_statistics(hwoptd):
 
             # Freeing the middle block leaves a hole: fragmented.
             assert pool.free(b) == {"pool": pool.id, "offset": 1024, "freed": True}
-            e = entry(c, pool.id)
+            e = pool_entry(c, pool.id)
             assert e["used"] == 1088 and e["peak"] == 2112 and e["blocks"] == 2, e
             assert e["frees"] == 1 and e["largest_free"] == size - 2112, e
             assert e["fragmentation_pct"] > 0, e
@@ -123,7 +92,7 @@ def test_alloc_free_statistics(hwoptd):
 
             pool.free(a)
             pool.free(d)
-            e = entry(c, pool.id)
+            e = pool_entry(c, pool.id)
             assert e["used"] == 0 and e["peak"] == 2112 and e["blocks"] == 0, e
             assert e["allocations"] == 4 and e["frees"] == 4 and e["failures"] == 1, e
             assert e["largest_free"] == size and e["fragmentation_pct"] == 0, e  # coalesced
@@ -134,21 +103,13 @@ def test_alloc_free_statistics(hwoptd):
 
 def test_destroy_while_a_job_uses_the_pool_is_deferred(daemon, zoo):
     tm = zoo
-    d = daemon(sections={"scheduler": {"workers": 1}})
-    rng = np.random.default_rng(91)
-    with connect(d) as c:
-        c.load_model("slow", tm.path("slow"), timeout=LOAD_TIMEOUT)
-        c.load_model("mlp", tm.path("mlp"), timeout=LOAD_TIMEOUT)
-        blocker = c.infer_async("slow", {"x": rng.standard_normal((BLOCKER_ROWS, 512))
-                                         .astype(np.float32)})
-        wait_for(lambda: any(j["request_id"] == blocker and j["state"] == "running"
-                             for j in c.jobs(all=False)), what="the blocker running")
+    with blocked_client(daemon, tm, 91, "mlp") as (c, rng, blocker):
         pool = c.create_pool(1 << 16, hugepages="off")
         x = tm.random_input("mlp", rng, rows=3)
         xin, yout = pool.alloc(x.nbytes), pool.alloc(3 * 64)
         xin.write(x)
         rid = c.infer_async("mlp", {"x": xin.ref("float", x.shape)}, outputs={"probs": yout})
-        wait_for(lambda: (entry(c, pool.id) or {}).get("jobs", 0) > 0,
+        wait_for(lambda: (pool_entry(c, pool.id) or {}).get("jobs", 0) > 0,
                  what="the queued job to hold the pool")
         used_before = c.pools().quota["used"]
         assert used_before == pool.size
@@ -156,7 +117,7 @@ def test_destroy_while_a_job_uses_the_pool_is_deferred(daemon, zoo):
         # Destroyed from the client's view at once, its memory kept for the job.
         res = c.call("pool.destroy", pool=pool.id)
         assert res == {"pool": pool.id, "destroyed": True, "deferred": True}
-        assert entry(c, pool.id) is None and entry(c, pool.id, all=True) is None
+        assert pool_entry(c, pool.id) is None and pool_entry(c, pool.id, all=True) is None
         assert c.pools().quota["used"] == 0
         # ...but its memory still counts in the daemon's total while the job holds it.
         assert c.call("pool.list", all=True)["total_bytes"] == pool.size
