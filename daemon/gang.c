@@ -51,6 +51,10 @@ static void bump(struct gang *g)
 static void gang_run(void *impl, size_t n, hwk_task_fn task, void *ctx)
 {
 	struct gang *g = impl;
+	if (n > 1 && g->recruit && !g->recruited) {
+		g->recruited = true;
+		g->recruit(g, g->recruit_ctx);
+	}
 	if (n == 1 || g->helpers == 0) {
 		for (size_t i = 0; i < n; i++)
 			task(ctx, i);
@@ -73,6 +77,7 @@ void gang_init(struct gang *g, unsigned helpers, uint32_t spin_iters)
 {
 	*g = (struct gang){
 		.par = { .run = gang_run, .impl = g, .threads = 1 + helpers },
+		.want = helpers,
 		.helpers = helpers,
 		.spin_iters = spin_iters,
 	};

@@ -25,7 +25,14 @@ static inline void gang_cpu_relax(void)
 
 struct gang {
 	struct hwk_parallel par;      /* hand to the kernels */
+	unsigned want;                /* helpers the gang may have */
 	unsigned helpers;             /* recruited helpers (set before they join) */
+	/* Called by the leader at its first parallel loop of more than one
+	 * task (NULL: helpers were recruited up front); returns how many
+	 * joined and sets helpers. */
+	unsigned (*recruit)(struct gang *g, void *ctx);
+	void *recruit_ctx;
+	bool recruited;
 	uint32_t spin_iters;          /* polls before a helper sleeps */
 	struct gang_work *work;       /* the parallel-for in progress, or NULL (atomic) */
 	uint32_t seq;                 /* futex word: bumped on new work and at the end */
@@ -35,7 +42,9 @@ struct gang {
 	bool ending;
 };
 
-/* Prepares a gang of 1 + helpers threads for a leader. */
+/* Prepares a gang of up to 1 + helpers threads for a leader: kernels see
+ * that many threads. With no recruit hook the helpers are taken to be
+ * recruited already. */
 void gang_init(struct gang *g, unsigned helpers, uint32_t spin_iters);
 /* A helper's part: runs tasks until the leader ends the gang. */
 void gang_help(struct gang *g);

@@ -10,6 +10,7 @@
 
 struct job;
 struct model;
+struct sched;
 
 #define RUN_MAX_JOBS 256
 #define RUN_MAX_CPUS 256
@@ -22,6 +23,7 @@ struct run {
 	unsigned n_cancelled;          /* scheduler lock */
 	int cancel;                    /* the session's cancel flag (atomic) */
 	struct gang gang;
+	struct sched *sched;
 	int cpus[RUN_MAX_CPUS];
 	unsigned n_cpus;
 };

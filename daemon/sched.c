@@ -119,7 +119,37 @@ static void remove_idle(struct sched *s, struct worker *w)
 	w->idle = false;
 }
 
-/* Builds a run from picked jobs: takes an instance, recruits helpers. */
+/* The gang's first parallel loop with more than one task: takes up to its
+ * wanted helpers from the idle workers (under the lock) and wakes them. */
+static unsigned recruit(struct gang *g, void *ctx)
+{
+	struct run *r = ctx;
+	struct sched *s = r->sched;
+	unsigned n = 0;
+	pthread_mutex_lock(&s->lock);
+	struct worker *h;
+	while (n < g->want && r->n_cpus < RUN_MAX_CPUS && (h = s->idle)) {
+		s->idle = h->next_idle;
+		h->idle = false;
+		h->busy = true;
+		h->join = g;
+		r->cpus[r->n_cpus++] = h->cpu;
+		n++;
+	}
+	g->helpers = n;
+	s->n_busy += n;
+	for (size_t i = 0; i < s->n_workers; i++) {
+		struct worker *x = &s->workers[i];
+		if (x->join == g) {
+			__atomic_store_n(&x->kick, 1, __ATOMIC_RELEASE);
+			pthread_cond_signal(&x->cv);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Builds a run from picked jobs: takes an instance. */
 static struct run *start_run(struct sched *s, struct worker *w, struct sq_item **items, size_t n,
 			     uint64_t now)
 {
@@ -155,28 +185,17 @@ static struct run *start_run(struct sched *s, struct worker *w, struct sq_item *
 	r->n = n;
 	if (r->n_cancelled == n)
 		r->cancel = 1;
-	unsigned helpers = 0;
 	r->cpus[r->n_cpus++] = w->cpu;
-	struct worker *h;
-	while (helpers + 1 < m->threads && r->n_cpus < RUN_MAX_CPUS && (h = s->idle)) {
-		s->idle = h->next_idle;
-		h->idle = false;
-		h->busy = true;
-		h->join = &r->gang;
-		r->cpus[r->n_cpus++] = h->cpu;
-		helpers++;
-	}
+	r->sched = s;
 	uint32_t spin = s->d->cfg.spin_us * 200u; /* ~5 ns a poll */
-	gang_init(&r->gang, helpers, spin ? spin : 1);
-	/* Wake the recruits only now: the gang is ready for them. */
-	for (size_t i = 0; i < s->n_workers; i++) {
-		struct worker *x = &s->workers[i];
-		if (x->join == &r->gang) {
-			__atomic_store_n(&x->kick, 1, __ATOMIC_RELEASE);
-			pthread_cond_signal(&x->cv);
-		}
-	}
-	s->n_busy += 1 + helpers;
+	/* Kernels size their tasks by the threads the gang may have; helpers
+	 * join only when a parallel loop has work for them (recruit), so a
+	 * model too small to split never wakes a second worker. */
+	gang_init(&r->gang, m->threads > 1 ? m->threads - 1 : 0, spin ? spin : 1);
+	r->gang.helpers = 0;
+	r->gang.recruit = recruit;
+	r->gang.recruit_ctx = r;
+	s->n_busy += 1;
 	return r;
 }
 
