@@ -103,7 +103,8 @@ KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 .PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models docs-ops \
-        fuzz man install uninstall clean bench bench-daemon bench-kernels bench-models check-kernels check-arm
+        fuzz man install uninstall clean bench bench-daemon bench-kernels bench-models bench-dispatch \
+        check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man $(CLIENT_LIB) $(BUILD)/libhwoptclient.so $(BUILD)/hwoptclient.pc
 
@@ -331,6 +332,14 @@ $(BUILD)/bench/bench_rpc: bench/bench_rpc.c $(CLIENT_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) -lpthread -lm
 
+# The dispatch benchmark runs models in process too, as the daemon's peer.
+# (Its .d file adds the headers to $^: they are left off the link.)
+$(BUILD)/bench/bench_dispatch: bench/bench_dispatch.c $(CLIENT_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) \
+		$(PROTO_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) \
+	  $(shell $(PKG_CONFIG) --libs libcjson libprotobuf-c) -lpthread -lm
+
 # Kernel benchmarks link the peers (OpenBLAS, oneDNN) and nothing else links
 # them. Each prints a table plus "JSON {...}" rows; the rows are gathered
 # into $(BUILD)/bench/kernels.json.
@@ -363,7 +372,19 @@ bench-models: $(BIN)/hwopt-run
 	  echo "bench-models: npm install of onnxruntime-node failed"; fi
 	$(PYTHON) bench/models.py $(BIN)/hwopt-run $(BUILD)/bench/models $(ORT_DIR)
 
-bench: bench-daemon bench-kernels bench-models
+bench: bench-daemon bench-kernels bench-models bench-dispatch
+
+# What dispatch through hwoptd costs against in-process runs, a socket echo
+# and ONNX Runtime processes (installed as for bench-models); JSON rows in
+# $(BUILD)/bench/dispatch.json.
+bench-dispatch: $(BIN)/hwoptd $(BIN)/hwopt-run $(BUILD)/bench/bench_dispatch
+	@if command -v npm >/dev/null && [ ! -d $(ORT_DIR)/node_modules/onnxruntime-node ]; then \
+	  mkdir -p $(ORT_DIR) && cd $(ORT_DIR) && \
+	  npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@$(ORT_VERSION) >/dev/null || \
+	  echo "bench-dispatch: npm install of onnxruntime-node failed"; fi
+	$(PYTHON) bench/dispatch.py --hwoptd $(BIN)/hwoptd --hwopt-run $(BIN)/hwopt-run \
+	  --bench $(BUILD)/bench/bench_dispatch --out-dir $(BUILD)/bench/dispatch \
+	  --json $(BUILD)/bench/dispatch.json --ort-dir $(ORT_DIR)
 
 bench-daemon: $(BIN)/hwoptd $(BUILD)/bench/bench_rpc
 	HWOPTD=$(BIN)/hwoptd BENCH_RPC=$(BUILD)/bench/bench_rpc bench/daemon.sh

@@ -300,9 +300,11 @@ static void *worker_main(void *arg)
 			if (r) {
 				end_run(s, r, now_ns());
 				pthread_mutex_unlock(&s->lock);
+				/* The answers are ready: send them before waiting
+				 * for the helpers to leave. */
+				wake_loop(s);
 				gang_end(&r->gang);
 				free(r);
-				wake_loop(s);
 				pthread_mutex_lock(&s->lock);
 			}
 			continue;
