@@ -18,12 +18,6 @@
 #include "proto/rpc.h"
 #include "sched.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void job_free(struct hwoptd *d, struct job *j)
 {
@@ -290,7 +284,7 @@ void jobs_infer(struct hwoptd *d, struct hwoptd_call *call, const cJSON *cparams
 	j->d = d;
 	j->model = m;
 	j->client = c;
-	j->arrival_ns = now_ns();
+	j->arrival_ns = jobs_now_ns();
 	j->n_in = hwrt_model_n_inputs(m->rt);
 	j->n_out = hwrt_model_n_outputs(m->rt);
 	j->in = calloc(j->n_in + 1, sizeof(*j->in));
@@ -453,5 +447,7 @@ cJSON *jobs_json(struct hwoptd *d, const struct job *j, uint64_t now)
 
 uint64_t jobs_now_ns(void)
 {
-	return now_ns();
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -101,8 +101,7 @@ void method_pool_alloc(struct hwoptd *d, struct hwoptd_call *call, const cJSON *
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddNumberToObject(r, "pool", (double)p->id);
 	cJSON_AddNumberToObject(r, "offset", (double)off);
-	cJSON_AddNumberToObject(r, "bytes", (double)(((uint64_t)bytes + SHM_POOL_ALIGN - 1) &
-						      ~(uint64_t)(SHM_POOL_ALIGN - 1)));
+	cJSON_AddNumberToObject(r, "bytes", (double)shm_pool_block_left(p->shm, off));
 	call_reply(call, r);
 }
 

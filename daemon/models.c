@@ -155,10 +155,9 @@ static int peer_may_read(const struct peer_cred *p, const char *path, char *err,
 	}
 	if (!p || p->uid == 0)
 		return 0;
-	bool in_group = p->gid == st.st_gid;
-	for (int i = 0; i < p->ngroups && !in_group; i++)
-		in_group = p->groups[i] == st.st_gid;
-	mode_t bit = p->uid == st.st_uid ? S_IRUSR : in_group ? S_IRGRP : S_IROTH;
+	mode_t bit = p->uid == st.st_uid		 ? S_IRUSR
+		     : peer_in_group(p, st.st_gid) ? S_IRGRP
+						   : S_IROTH;
 	if (!(st.st_mode & bit)) {
 		snprintf(err, errlen, "%s: the caller (uid %u) may not read it", path, (unsigned)p->uid);
 		return HWOPT_E_PERMISSION;

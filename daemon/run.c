@@ -163,7 +163,7 @@ static const char *unbatched_output(const struct hwrt_model *m, const struct hwr
 	return NULL;
 }
 
-void run_execute(struct run *r, uint64_t (*now)(void))
+void run_execute(struct run *r)
 {
 	struct model *mod = r->model;
 	const struct hwrt_model *m = mod->rt;
@@ -193,13 +193,13 @@ void run_execute(struct run *r, uint64_t (*now)(void))
 		}
 	}
 	struct hwrt_session *sess = mod->inst[r->inst].session;
-	uint64_t t0 = now();
+	uint64_t t0 = jobs_now_ns();
 	if (rc == 0) {
 		hwrt_session_set_cancel(sess, &r->cancel);
 		rc = hwrt_run(sess, in, n_in, outs, n_out, &r->gang.par, err, sizeof(err));
 		hwrt_session_set_cancel(sess, NULL);
 	}
-	uint64_t t1 = now();
+	uint64_t t1 = jobs_now_ns();
 	const char *bad = rc == 0 && n_live > 1 ? unbatched_output(m, outs, n_out, rows) : NULL;
 	uint64_t row = 0;
 	for (size_t k = 0; k < n_live; k++) {
@@ -218,7 +218,7 @@ void run_execute(struct run *r, uint64_t (*now)(void))
 				 (unsigned long long)rows);
 			job_error(j, HWOPT_E_INTERNAL, msg);
 		} else {
-			job_answer(r, j, outs, row, rows, n_live, t1 - t0, now());
+			job_answer(r, j, outs, row, rows, n_live, t1 - t0, jobs_now_ns());
 		}
 		row += n_live > 1 ? (uint64_t)j->in[0].t.dims[0] : 0;
 	}

@@ -30,6 +30,6 @@ struct run {
 
 /* Runs r on the calling worker (the gang's leader) and encodes every job's
  * answer into job->line. */
-void run_execute(struct run *r, uint64_t (*now)(void));
+void run_execute(struct run *r);
 
 #endif

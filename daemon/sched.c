@@ -48,12 +48,7 @@ struct sched {
 	bool async_open;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#define now_ns jobs_now_ns
 
 /* --- under the lock ----------------------------------------------------- */
 
@@ -96,17 +91,22 @@ static bool expire(struct sched *s, uint64_t now)
 	return any;
 }
 
-/* Takes the top idle worker off the stack and wakes it. */
-static struct worker *pop_idle(struct sched *s)
+/* Takes the top idle worker off the stack, without waking it. */
+static struct worker *take_idle(struct sched *s)
 {
 	struct worker *w = s->idle;
 	if (!w)
 		return NULL;
 	s->idle = w->next_idle;
 	w->idle = false;
+	return w;
+}
+
+/* Ends a taken worker's spin or sleep. */
+static void wake(struct worker *w)
+{
 	__atomic_store_n(&w->kick, 1, __ATOMIC_RELEASE);
 	pthread_cond_signal(&w->cv);
-	return w;
 }
 
 static void remove_idle(struct sched *s, struct worker *w)
@@ -128,23 +128,17 @@ static unsigned recruit(struct gang *g, void *ctx)
 	unsigned n = 0;
 	pthread_mutex_lock(&s->lock);
 	struct worker *h;
-	while (n < g->want && r->n_cpus < RUN_MAX_CPUS && (h = s->idle)) {
-		s->idle = h->next_idle;
-		h->idle = false;
+	/* A recruit may start helping at once; gang_end, which counts them,
+	 * runs on this thread after we return. */
+	while (n < g->want && r->n_cpus < RUN_MAX_CPUS && (h = take_idle(s))) {
 		h->busy = true;
 		h->join = g;
 		r->cpus[r->n_cpus++] = h->cpu;
+		wake(h);
 		n++;
 	}
 	g->helpers = n;
 	s->n_busy += n;
-	for (size_t i = 0; i < s->n_workers; i++) {
-		struct worker *x = &s->workers[i];
-		if (x->join == g) {
-			__atomic_store_n(&x->kick, 1, __ATOMIC_RELEASE);
-			pthread_cond_signal(&x->cv);
-		}
-	}
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -293,7 +287,7 @@ static void *worker_main(void *arg)
 			struct run *r = start_run(s, w, items, n, now);
 			pthread_mutex_unlock(&s->lock);
 			if (r)
-				run_execute(r, now_ns);
+				run_execute(r);
 			else
 				wake_loop(s);
 			pthread_mutex_lock(&s->lock);
@@ -419,14 +413,9 @@ int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen)
 		}
 	}
 	pthread_condattr_destroy(&ca);
-	/* Workers make no allocations of note: small stacks keep many cheap. */
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 8u << 20);
 	for (size_t i = 0; i < s->n_workers; i++) {
-		int rc = pthread_create(&s->workers[i].thread, &attr, worker_main, &s->workers[i]);
+		int rc = pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
 		if (rc != 0) {
-			pthread_attr_destroy(&attr);
 			snprintf(err, errlen, "cannot start worker %zu: %s", i, strerror(rc));
 			s->n_workers = i;
 			sched_stop(s);
@@ -434,7 +423,6 @@ int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen)
 			return -rc;
 		}
 	}
-	pthread_attr_destroy(&attr);
 	log_info("scheduler: %zu workers%s", s->n_workers,
 		 cores ? ", one per allowed core, pinned" : " (no core topology: unpinned)");
 	*out = s;
@@ -451,11 +439,6 @@ void sched_stop(struct sched *s)
 	for (size_t i = 0; i < s->n_workers; i++)
 		pthread_join(s->workers[i].thread, NULL);
 	drain_done(s);
-}
-
-static void free_handle_data(uv_handle_t *h)
-{
-	(void)h;
 }
 
 void sched_free(struct sched *s)
@@ -478,8 +461,8 @@ void sched_close_handles(struct sched *s)
 	if (!s->async_open)
 		return;
 	s->async_open = false;
-	uv_close((uv_handle_t *)&s->async, free_handle_data);
-	uv_close((uv_handle_t *)&s->expiry, free_handle_data);
+	uv_close((uv_handle_t *)&s->async, NULL);
+	uv_close((uv_handle_t *)&s->expiry, NULL);
 }
 
 int sched_submit(struct sched *s, struct job *j)
@@ -491,8 +474,9 @@ int sched_submit(struct sched *s, struct job *j)
 	}
 	j->state = JOB_QUEUED;
 	int rc = sq_push(s->q, &j->q);
-	if (rc == 0)
-		pop_idle(s);
+	struct worker *w = rc == 0 ? take_idle(s) : NULL;
+	if (w)
+		wake(w);
 	uint64_t next = j->q.deadline_ns ? sq_next_deadline(s->q) : UINT64_MAX;
 	pthread_mutex_unlock(&s->lock);
 	/* Deadlines may pass while every worker is busy: the timer answers them. */

@@ -174,6 +174,40 @@ static void failed_load_leaves_output_alone(void **state)
 	assert_memory_equal(&c, &before, sizeof(c));
 }
 
+/* [scheduler], [pools] and [model NAME]: values, and bad input. */
+static void job_sections(void **state)
+{
+	struct hwoptd_config c;
+	char err[512];
+	assert_int_equal(load("[scheduler]\nworkers = 3\nmax_queue = 10\n[pools]\npool_quota = 2M\n"
+			      "[model mlp]\npath = /m/mlp.onnx\nprecision = int8\nmax_batch = 16\n"
+			      "keep_fp32 = head*, Softmax\n[model b.2]\npath = /m/b.onnx\n",
+			      &c, err, sizeof(err)), 0);
+	assert_int_equal(c.workers, 3);
+	assert_int_equal(c.max_queue, 10);
+	assert_int_equal(c.pool_quota, 2 << 20);
+	assert_int_equal(c.n_models, 2);
+	assert_string_equal(c.models[0].name, "mlp");
+	assert_string_equal(c.models[0].precision, "int8");
+	assert_int_equal(c.models[0].max_batch, 16);
+	assert_int_equal(c.models[1].instances, 1);
+	assert_int_equal(c.models[1].batch_delay_us, 500);
+
+	expect_error("[scheduler]\nworkers = -1\n", 2, "[scheduler] workers", "whole number");
+	expect_error("[scheduler]\nmax_queue = 0\n", 2, "[scheduler] max_queue", "outside");
+	expect_error("[pools]\npool_quota = lots\n", 2, "[pools] pool_quota", "size");
+	expect_error("[model a]\npath = rel.onnx\n", 2, "[model a] path", "absolute");
+	expect_error("[model a]\npath = /a\nprecision = fp8\n", 3, "[model a] precision", "fp32");
+	expect_error("[model a]\npath = /a\ninstances = 0\n", 3, "[model a] instances", "outside");
+	expect_error("[model a]\npath = /a\nmin_cosine = 2\n", 3, "[model a] min_cosine", "at most 1");
+	expect_error("[model a]\npath = /a\ncolour = red\n", 3, "[model a] colour", "unknown key");
+	expect_error("[model a]\npath = /a\npath = /b\n", 3, "[model a] path", "given twice");
+	expect_error("[model a/b]\npath = /a\n", 2, "[model a/b] path", "model names");
+	/* A section without its path is refused as a whole. */
+	assert_true(load("[model a]\nmax_batch = 4\n", &c, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "[model a] path: missing"));
+}
+
 static void diff(void **state)
 {
 	struct hwoptd_config a, b;
@@ -215,6 +249,7 @@ int main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(overrides_win),
 		cmocka_unit_test(failed_load_leaves_output_alone),
+		cmocka_unit_test(job_sections),
 		cmocka_unit_test(diff),
 		cmocka_unit_test(example_config),
 	};
