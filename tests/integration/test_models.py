@@ -110,6 +110,51 @@ def test_models_from_the_configuration(daemon, zoo):
             assert counters(c, name)["ok"] == 1
 
 
+def test_load_refuses_bad_models_and_params(hwoptd, zoo, tmp_path):
+    """A file that is not ONNX, a missing file, a relative path, a taken or
+    bad name, a bad precision: each refused with the right code and a
+    message, and the daemon keeps serving the model already loaded."""
+    tm = zoo
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x08\x07this is not a model" * 50)
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    rng = np.random.default_rng(5)
+    with connect(hwoptd) as c:
+        load(c, tm, "mlp")
+        expect_error(-32007, c.call, "model.load", name="junk", path=str(junk))
+        expect_error(-32007, c.call, "model.load", name="empty", path=str(empty))
+        expect_error(-32003, c.call, "model.load", name="gone", path=str(tmp_path / "nope.onnx"),
+                     contains="nope.onnx")
+        expect_error(-32602, c.call, "model.load", name="rel", path="relative/m.onnx",
+                     contains="absolute")
+        expect_error(-32602, c.call, "model.load", name="mlp", path=tm.path("mlp"),
+                     contains="already loaded")
+        expect_error(-32602, c.call, "model.load", name="a/b", path=tm.path("mlp"),
+                     contains="params.name")
+        expect_error(-32602, c.call, "model.load", name="p", path=tm.path("mlp"),
+                     precision="fp8", contains="params.precision")
+        expect_error(-32602, c.call, "model.load", name="k", path=tm.path("mlp"),
+                     keep_fp32="head", contains="params.keep_fp32")
+        assert [m["name"] for m in c.models()] == ["mlp"]
+        x = tm.random_input("mlp", rng)
+        check_close(c.infer("mlp", {"x": x}).outputs["probs"], tm.ref("mlp", x), "mlp")
+
+
+def test_config_model_that_fails_to_load(daemon, zoo, tmp_path):
+    """A [model] section whose file is not a model is logged and left out;
+    the others load and the daemon serves."""
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    d = daemon(sections={"model junk": {"path": str(junk)},
+                         "model mlp": {"path": zoo.path("mlp")}})
+    with connect(d) as c:
+        wait_for(lambda: [m["name"] for m in c.models() if m["state"] == "ready"] == ["mlp"],
+                 timeout=LOAD_TIMEOUT, interval=0.05, what="mlp ready")
+        d.wait_log("model junk: cannot load")
+        assert [m["name"] for m in c.models()] == ["mlp"]
+
+
 # --- 2. inline list, inline base64 and pool references ------------------------------
 
 
