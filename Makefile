@@ -30,10 +30,10 @@ BIN      ?= bin
 SANFLAGS  =
 endif
 
-PKGS      = libuv libcjson hwloc inih libsystemd libprotobuf-c numa
+PKGS      = libuv libcjson hwloc inih libsystemd libprotobuf-c numa libmicrohttpd libbpf
 TEST_PKGS = cmocka
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpfm
 
 WARN     ?= -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
@@ -48,7 +48,8 @@ DEB_PKGS = build-essential pkg-config libuv1-dev libcjson-dev libhwloc-dev \
            python3 python3-pytest systemd util-linux \
            gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
            libopenblas-dev libdnnl-dev python3-numpy python3-onnx \
-           libprotobuf-c-dev protobuf-c-compiler libnuma-dev
+           libprotobuf-c-dev protobuf-c-compiler libnuma-dev \
+           libmicrohttpd-dev libpfm4-dev libbpf-dev bpftool prometheus
 
 # Kernel variants: kernels/<dtype>-<op>/<tile>-<isa>[-<variant>].c takes its
 # compiler flags from the ISA token in its name; files for the other
@@ -83,7 +84,7 @@ KERNELS_SRC := $(foreach f,$(KERNELS_ALL),$(if $(filter $(FOREIGN_ISAS),$(call i
 CLIENT_SRC  := $(sort $(wildcard clients/c/*.c))
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c runtime/ops/*.c))
 RUNNER_SRC  := $(sort $(wildcard runtime/runner/*.c))
-DAEMON_SRC  := $(sort $(wildcard daemon/*.c daemon/telemetry/*.c))
+DAEMON_SRC  := $(sort $(filter-out %.bpf.c,$(wildcard daemon/*.c daemon/telemetry/*.c)))
 CTL_SRC     := $(sort $(wildcard ctl/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 KTEST_SRC   := $(sort $(wildcard tests/unit/kernels/test_*.c))
@@ -103,7 +104,7 @@ KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 .PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models docs-ops \
-        fuzz man install uninstall clean bench bench-daemon bench-kernels bench-models bench-dispatch \
+        fuzz man install uninstall clean golden bench bench-telemetry bench-daemon bench-kernels bench-models bench-dispatch \
         check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man $(CLIENT_LIB) $(BUILD)/libhwoptclient.so $(BUILD)/hwoptclient.pc
@@ -137,6 +138,53 @@ $(BUILD)/%.a:
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
+# --- eBPF (schedlat) ---
+# The schedlat source's BPF programs (CO-RE) and their libbpf skeleton,
+# built against this kernel's BTF with clang alone (never the host CFLAGS
+# or sanitizers). Without BTF, bpftool or clang (or with BPF=0) schedlat.c
+# is built with -DHWOPT_NO_BPF and the source reports itself unavailable.
+BPF         ?= 1
+BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
+BPFTOOL     ?= $(shell PATH="$$PATH:/usr/sbin:/sbin" command -v bpftool 2>/dev/null)
+BPFTOOL     := $(BPFTOOL)
+BPF_ARCH    := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(filter x86_64 aarch64,$(shell uname -m))))
+SCHEDLAT_OBJ = $(BUILD)/obj/daemon/telemetry/schedlat.o
+ifneq ($(BPF),1)
+SCHEDLAT_NO_BPF = BPF=$(BPF)
+else ifeq ($(wildcard $(BTF_VMLINUX)),)
+SCHEDLAT_NO_BPF = no BTF at $(BTF_VMLINUX)
+else ifeq ($(BPFTOOL),)
+SCHEDLAT_NO_BPF = no bpftool
+else ifeq ($(shell command -v $(CLANG) 2>/dev/null),)
+SCHEDLAT_NO_BPF = no $(CLANG)
+else ifeq ($(BPF_ARCH),)
+SCHEDLAT_NO_BPF = no BPF target for $(shell uname -m)
+endif
+ifeq ($(SCHEDLAT_NO_BPF),)
+$(SCHEDLAT_OBJ): $(GEN)/schedlat.skel.h
+$(GEN)/vmlinux.h: $(BTF_VMLINUX)
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
+# gen object links the program and drops its DWARF (the skeleton embeds it).
+$(GEN)/schedlat.bpf.o: daemon/telemetry/schedlat.bpf.c $(GEN)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(GEN) \
+	  $(shell $(PKG_CONFIG) --cflags-only-I libbpf 2>/dev/null) -c -o $(GEN)/schedlat.tmp.bpf.o $<
+	$(BPFTOOL) gen object $@ $(GEN)/schedlat.tmp.bpf.o
+$(GEN)/schedlat.skel.h: $(GEN)/schedlat.bpf.o
+	$(BPFTOOL) gen skeleton $< name schedlat_bpf > $@.tmp && mv $@.tmp $@
+else
+$(SCHEDLAT_OBJ): private ALL_CFLAGS += -DHWOPT_NO_BPF -DHWOPT_NO_BPF_WHY='"$(SCHEDLAT_NO_BPF)"'
+$(BUILD)/tests/test_tm_schedlat: private ALL_CFLAGS += -DHWOPT_NO_BPF
+endif
+# schedlat.o is rebuilt when the choice changes.
+$(SCHEDLAT_OBJ): $(GEN)/schedlat.mode
+$(GEN)/schedlat.mode: FORCE
+	@mkdir -p $(@D)
+	@echo '$(or $(SCHEDLAT_NO_BPF),bpf)' > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+	$(if $(SCHEDLAT_NO_BPF),@echo "schedlat: no BTF at $(BTF_VMLINUX) (or no bpftool/clang):" \
+	  "building without eBPF ($(SCHEDLAT_NO_BPF)); the daemon reports schedlat unavailable")
+# --- end eBPF (schedlat) ---
+
 $(BIN)/hwoptd: $(DAEMON_OBJ) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
@@ -169,7 +217,7 @@ $(BUILD)/hwoptclient.pc: clients/c/hwoptclient.pc.in FORCE
 $(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
-	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $^ \
+	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) \
 	  $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(PKG_LIBS) -lpthread -lm
 
 # libhwoptclient's test runs against a fake daemon (clients/c/tests).
@@ -206,7 +254,8 @@ probe:
 	  command -v $(CLANG) >/dev/null && $(PYTHON) -c 'import pytest' 2>/dev/null && \
 	  command -v systemd-analyze >/dev/null && command -v systemd-socket-activate >/dev/null && \
 	  command -v $(ARM_CC) >/dev/null && command -v qemu-aarch64 >/dev/null && \
-	  command -v protoc-c >/dev/null
+	  command -v protoc-c >/dev/null && test -e /usr/include/perfmon/pfmlib.h && \
+	  command -v bpftool >/dev/null && command -v promtool >/dev/null
 
 run:
 	@$(MAKE) -s probe 2>/dev/null || $(MAKE) deps
@@ -239,6 +288,10 @@ check-arm:
 	    qemu-aarch64 -cpu max,sve-default-vector-length=$$vl $$t || fail=1; \
 	  done; \
 	done; exit $$fail
+
+# Rewrites tests/fixtures/golden/*.prom from the fixture trees; review the diff.
+golden: $(BUILD)/tests/test_tm_golden
+	HWOPT_REGEN_GOLDEN=1 $(BUILD)/tests/test_tm_golden
 
 check-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -372,7 +425,20 @@ bench-models: $(BIN)/hwopt-run
 	  echo "bench-models: npm install of onnxruntime-node failed"; fi
 	$(PYTHON) bench/models.py $(BIN)/hwopt-run $(BUILD)/bench/models $(ORT_DIR)
 
-bench: bench-daemon bench-kernels bench-models bench-dispatch
+bench: bench-daemon bench-kernels bench-models bench-dispatch bench-telemetry
+
+# What telemetry costs: per-source sample time, idle CPU over 60 s at 1 Hz
+# and scrape latency, beside Debian's node_exporter (installed here: a
+# benchmark peer, not a build or test dependency). JSON rows in
+# $(BUILD)/bench/telemetry.json.
+BENCH_IDLE_SECONDS ?= 60
+bench-telemetry: $(BIN)/hwoptd
+	@dpkg-query -W -f='$${Status}' prometheus-node-exporter 2>/dev/null | grep -q 'ok installed' || \
+	  { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q prometheus-node-exporter || \
+	    echo "bench-telemetry: node_exporter not installed; measuring hwoptd alone"; }
+	$(PYTHON) bench/telemetry.py --hwoptd $(BIN)/hwoptd --out-dir $(BUILD)/bench/telemetry \
+	  --json $(BUILD)/bench/telemetry.json --idle-seconds $(BENCH_IDLE_SECONDS)
 
 # What dispatch through hwoptd costs against in-process runs, a socket echo
 # and ONNX Runtime processes (installed as for bench-models); JSON rows in

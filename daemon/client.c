@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "dlist.h"
 #include "jobs.h"
+#include "telemetry/telemetry.h"
 #include "pools.h"
 
 struct client *client_new(struct hwoptd *d, uint64_t id, const struct peer_cred *cred)
@@ -37,6 +38,7 @@ void client_unref(struct client *c)
 void client_gone(struct hwoptd *d, struct client *c)
 {
 	c->gone = true;
+	telemetry_client_gone(d->tm, c);
 	unsigned n = c->n_jobs;
 	jobs_cancel_client(d, c);
 	unsigned p = pools_destroy_client(d, c);

@@ -18,6 +18,7 @@ struct client {
 	uint64_t id;            /* the connection's id */
 	struct peer_cred cred;
 	bool gone;              /* the connection has closed */
+	struct conn *conn;      /* NULL once gone */
 	unsigned refs;          /* the connection, plus one per job in flight */
 	struct job *jobs;       /* queued and running, newest first */
 	unsigned n_jobs;

@@ -13,7 +13,7 @@
 
 #include "runtime/hwrt.h"
 
-enum key_type { K_PATH, K_SOCKET, K_GROUP, K_LEVEL, K_U32, K_SIZE };
+enum key_type { K_PATH, K_SOCKET, K_GROUP, K_LEVEL, K_U32, K_SIZE, K_SOURCES, K_LISTEN, K_EVENTS };
 
 struct key_def {
 	const char *section;
@@ -45,6 +45,13 @@ static const struct key_def keys[] = {
 	{ "scheduler", "max_models", K_U32, OFF(max_models), 1, 1024, false },
 	{ "pools", "pool_quota", K_SIZE, OFF(pool_quota), 0, 1ull << 40, false },
 	{ "pools", "pool_max_total", K_SIZE, OFF(pool_max_total), 0, 1ull << 40, false },
+	{ "telemetry", "sysfs_root", K_PATH, OFF(sysfs_root), 0, 0, true },
+	{ "telemetry", "procfs_root", K_PATH, OFF(procfs_root), 0, 0, true },
+	{ "telemetry", "interval_ms", K_U32, OFF(interval_ms), 100, 3600000, true },
+	{ "telemetry", "history", K_U32, OFF(history), 1, 100000, true },
+	{ "telemetry", "sources", K_SOURCES, OFF(sources), 0, 0, true },
+	{ "telemetry", "perf_events", K_EVENTS, OFF(perf_events), 0, 0, true },
+	{ "metrics", "listen", K_LISTEN, OFF(metrics_listen), 0, 0, true },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -67,6 +74,12 @@ void config_defaults(struct hwoptd_config *c)
 	c->max_models = 64;
 	c->pool_quota = 1ull << 30;
 	c->pool_max_total = 8ull << 30;
+	snprintf(c->sysfs_root, sizeof(c->sysfs_root), "/sys");
+	snprintf(c->procfs_root, sizeof(c->procfs_root), "/proc");
+	c->interval_ms = 1000;
+	c->history = 600;
+	snprintf(c->sources, sizeof(c->sources), "all");
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9477");
 
 	uid_t uid = geteuid();
 	const char *xdg_run = getenv("XDG_RUNTIME_DIR");
@@ -279,6 +292,111 @@ static struct model_conf *model_section(struct hwoptd_config *c, const char *nam
 	return m;
 }
 
+/* [telemetry] sources: "all" or a comma-separated list of known names. */
+static int set_sources(char *dst, const char *value, char *reason, size_t rl)
+{
+	if (strlen(value) >= CONFIG_SOURCES_MAX) {
+		snprintf(reason, rl, "longer than %d bytes", CONFIG_SOURCES_MAX - 1);
+		return -EINVAL;
+	}
+	if (strcmp(value, "all") != 0) {
+		char copy[CONFIG_SOURCES_MAX], *save = NULL;
+		snprintf(copy, sizeof(copy), "%s", value);
+		for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+			if (config_source_index(t) < 0) {
+				snprintf(reason, rl, "'%s' is not a telemetry source (%s)", t,
+					 CONFIG_SOURCE_NAMES);
+				return -EINVAL;
+			}
+	}
+	snprintf(dst, CONFIG_SOURCES_MAX, "%s", value);
+	return 0;
+}
+
+int config_source_index(const char *name)
+{
+	static const char *const names[] = { CONFIG_SOURCE_LIST };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool config_source_enabled(const struct hwoptd_config *c, const char *name)
+{
+	if (strcmp(c->sources, "all") == 0)
+		return true;
+	char copy[CONFIG_SOURCES_MAX], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", c->sources);
+	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		if (strcmp(t, name) == 0)
+			return true;
+	return false;
+}
+
+/* [metrics] listen: empty (off), an absolute socket path, HOST:PORT or
+ * [V6]:PORT. */
+int config_parse_listen(const char *v, struct config_listen *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!*v)
+		return 0;
+	if (v[0] == '/') {
+		if (strlen(v) >= CONFIG_SOCKET_MAX)
+			return -ENAMETOOLONG;
+		out->kind = LISTEN_UNIX;
+		snprintf(out->path, sizeof(out->path), "%s", v);
+		return 0;
+	}
+	const char *colon = strrchr(v, ':');
+	if (!colon || colon == v)
+		return -EINVAL;
+	size_t hl = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (hl < 3 || v[hl - 1] != ']')
+			return -EINVAL;
+		snprintf(out->host, sizeof(out->host), "%.*s", (int)(hl - 2), v + 1);
+	} else {
+		if (memchr(v, ':', hl))
+			return -EINVAL; /* a bare IPv6 address needs brackets */
+		snprintf(out->host, sizeof(out->host), "%.*s", (int)hl, v);
+	}
+	uint64_t port;
+	if (hl >= sizeof(out->host) || parse_u64(colon + 1, &port) < 0 || port > 65535)
+		return -EINVAL;
+	out->port = (uint16_t)port;
+	out->kind = LISTEN_TCP;
+	return 0;
+}
+
+static int set_listen(char *dst, const char *value, char *reason, size_t rl)
+{
+	struct config_listen l;
+	if (strlen(value) >= CONFIG_SOCKET_MAX || config_parse_listen(value, &l) < 0) {
+		snprintf(reason, rl, "'%s' is not HOST:PORT, [IPV6]:PORT, an absolute socket path "
+			 "or empty", value);
+		return -EINVAL;
+	}
+	snprintf(dst, CONFIG_SOCKET_MAX, "%s", value);
+	return 0;
+}
+
+/* [telemetry] perf_events: libpfm4 names (checked when the PMU opens). */
+static int set_events(char *dst, const char *value, char *reason, size_t rl)
+{
+	if (strlen(value) >= CONFIG_EVENTS_MAX) {
+		snprintf(reason, rl, "longer than %d bytes", CONFIG_EVENTS_MAX - 1);
+		return -EINVAL;
+	}
+	for (const char *p = value; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_-:.=,/ ", *p)) {
+			snprintf(reason, rl, "'%c' cannot be part of an event name", *p);
+			return -EINVAL;
+		}
+	snprintf(dst, CONFIG_EVENTS_MAX, "%s", value);
+	return 0;
+}
+
 static const struct key_def *find_key(const char *section, const char *key)
 {
 	for (size_t i = 0; i < N_KEYS; i++)
@@ -332,6 +450,12 @@ int config_set(struct hwoptd_config *c, const char *section, const char *key,
 		snprintf(base + k->offset, cap, "%s", value);
 		return 0;
 	}
+	case K_SOURCES:
+		return set_sources(base + k->offset, value, reason, rl);
+	case K_LISTEN:
+		return set_listen(base + k->offset, value, reason, rl);
+	case K_EVENTS:
+		return set_events(base + k->offset, value, reason, rl);
 	case K_GROUP:
 		return set_group(base + k->offset,
 				 k->offset == OFF(socket_group)  ? &c->socket_gid
@@ -482,7 +606,8 @@ int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 		}
 	for (size_t i = 0; i < n_ov; i++) {
 		char reason[256];
-		if (config_set(&c, "daemon", ov[i].key, ov[i].value, reason, sizeof(reason)) < 0) {
+		if (config_set(&c, ov[i].section ? ov[i].section : "daemon", ov[i].key, ov[i].value,
+			       reason, sizeof(reason)) < 0) {
 			snprintf(err, errlen, "command line: %s: %s", ov[i].key, reason);
 			return -EINVAL;
 		}
@@ -498,6 +623,9 @@ static cJSON *key_json(const struct hwoptd_config *c, const struct key_def *k)
 	case K_SOCKET:
 	case K_PATH:
 	case K_GROUP:
+	case K_SOURCES:
+	case K_LISTEN:
+	case K_EVENTS:
 		return cJSON_CreateString(base + k->offset);
 	case K_LEVEL:
 		return cJSON_CreateString(log_level_name(c->log_level));

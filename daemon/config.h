@@ -19,6 +19,13 @@
 #define CONFIG_MAX_MODELS 32
 #define CONFIG_NAME_MAX 65   /* model names: 1..64 of A-Z a-z 0-9 _ . - */
 #define CONFIG_KEEP_MAX 1024 /* keep_fp32: comma-separated patterns */
+#define CONFIG_SOURCES_MAX 256
+#define CONFIG_EVENTS_MAX 512
+/* The telemetry sources, in snapshot order. */
+#define CONFIG_SOURCE_LIST "procstat", "cpufreq", "thermal", "hwmon", "power", "battery", \
+		"perf", "schedlat"
+#define CONFIG_SOURCE_NAMES "procstat, cpufreq, thermal, hwmon, power, battery, perf, schedlat"
+#define CONFIG_N_SOURCES 8
 
 /* A [model NAME] section: loaded at start. */
 struct model_conf {
@@ -61,15 +68,42 @@ struct hwoptd_config {
 	uint64_t pool_quota;       /* pool bytes one connection may hold */
 	uint64_t pool_max_total;   /* pool bytes of all clients */
 
+	/* [telemetry] */
+	char sysfs_root[PATH_MAX];
+	char procfs_root[PATH_MAX];
+	uint32_t interval_ms;      /* sampling period */
+	uint32_t history;          /* samples kept */
+	char sources[CONFIG_SOURCES_MAX]; /* "all" or names */
+	char perf_events[CONFIG_EVENTS_MAX]; /* extra libpfm4 event names */
+
+	/* [metrics] */
+	char metrics_listen[CONFIG_SOCKET_MAX]; /* "" off, HOST:PORT, or a socket path */
+
 	struct model_conf models[CONFIG_MAX_MODELS];
 	size_t n_models;
 };
 
 /* A command-line value that overrides the file, re-applied on every load. */
 struct config_override {
-	const char *key; /* "socket", "state_dir", "log_level" (section daemon) */
+	const char *key; /* "socket", "state_dir", "log_level", "sysfs_root"... */
 	const char *value;
+	const char *section; /* NULL: "daemon" */
 };
+
+enum listen_kind { LISTEN_OFF, LISTEN_TCP, LISTEN_UNIX };
+struct config_listen {
+	enum listen_kind kind;
+	char host[64];
+	uint16_t port;
+	char path[CONFIG_SOCKET_MAX];
+};
+/* Parses a [metrics] listen value; -EINVAL when malformed. */
+int config_parse_listen(const char *v, struct config_listen *out);
+
+/* Index of a telemetry source name in CONFIG_SOURCE_LIST, or -1. */
+int config_source_index(const char *name);
+/* Does [telemetry] sources include name? */
+bool config_source_enabled(const struct hwoptd_config *c, const char *name);
 
 /* Built-in defaults; socket and state_dir depend on the effective uid. */
 void config_defaults(struct hwoptd_config *c);

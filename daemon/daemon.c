@@ -10,11 +10,13 @@
 
 #include "jobs.h"
 #include "kernels_info.h"
+#include "metrics_http.h"
 #include "log.h"
 #include "models.h"
 #include "notify.h"
 #include "pools.h"
 #include "sched.h"
+#include "telemetry/telemetry.h"
 #include "topology.h"
 
 int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
@@ -84,6 +86,7 @@ void daemon_stop(struct hwoptd *d, const char *why)
 	log_info("stopping: %s", why);
 	notify_stopping();
 	notify_status("Stopping: %s", why);
+	telemetry_stop(d->tm); /* answers recordings, so the drain is not held up */
 	uv_timer_start(&d->grace, on_grace, d->cfg.shutdown_grace_ms, 0);
 	server_stop(d->srv, on_drained);
 }
@@ -174,6 +177,12 @@ int daemon_run(struct hwoptd *d)
 		goto out;
 	}
 
+	if (telemetry_start(d, err, sizeof(err)) < 0) {
+		log_error("cannot start telemetry: %s", err);
+		d->exit_code = 1;
+		goto out;
+	}
+
 	int fd = notify_listen_fd();
 	if (fd == -EINVAL) {
 		d->exit_code = 1;
@@ -190,6 +199,11 @@ int daemon_run(struct hwoptd *d)
 		d->exit_code = 1;
 		goto out;
 	}
+
+	/* The daemon serves without its metrics endpoint rather than not at all;
+	 * the log says why. */
+	if (metrics_http_start(d, err, sizeof(err)) < 0)
+		log_error("metrics endpoint off: %s", err);
 
 	uv_signal_init(d->loop, &d->sig_term);
 	uv_signal_init(d->loop, &d->sig_int);
@@ -219,10 +233,14 @@ out:
 		sched_stop(d->sched);
 		sched_close_handles(d->sched);
 	}
+	metrics_http_close(d->http);
+	telemetry_close_handles(d->tm);
 	/* Close what is left (signals, timers) and let their callbacks run. */
 	uv_walk(d->loop, close_walk, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(d->loop);
+	metrics_http_free(d->http);
+	telemetry_free(d->tm);
 	models_free_all(d);
 	pools_free_all(d);
 	sched_free(d->sched);

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "job_stats.h"
 #include "server.h"
 
 struct hwoptd_topology;
@@ -16,8 +17,10 @@ struct client;
 struct model;
 struct pool_entry;
 struct sched;
+struct telemetry;
+struct metrics_http;
 
-#define DAEMON_MAX_OVERRIDES 4
+#define DAEMON_MAX_OVERRIDES 8
 
 struct hwoptd {
 	uv_loop_t *loop;
@@ -38,6 +41,11 @@ struct hwoptd {
 	struct pool_entry *pools;
 	uint64_t pool_bytes;               /* all pools, those kept alive by jobs too */
 	uint64_t next_pool_id, next_job_id;
+	struct js_hist_time latency_h;     /* answered jobs, arrival to answer */
+	uint64_t jobs_ok, jobs_failed, jobs_cancelled, jobs_expired;
+
+	struct telemetry *tm;
+	struct metrics_http *http;
 
 	uint64_t started_ns;               /* uv_hrtime at start */
 	time_t started_at;                 /* wall clock at start */

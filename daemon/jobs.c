@@ -354,14 +354,19 @@ void jobs_finish(struct hwoptd *d, struct job *j)
 
 	struct model_counters *mc = &m->c;
 	switch (j->outcome) {
-	case 0: mc->ok++; break;
-	case HWOPT_E_CANCELLED: mc->cancelled++; break;
-	case HWOPT_E_DEADLINE: mc->expired++; break;
-	default: mc->failed++; break;
+	case 0: mc->ok++; d->jobs_ok++; break;
+	case HWOPT_E_CANCELLED: mc->cancelled++; d->jobs_cancelled++; break;
+	case HWOPT_E_DEADLINE: mc->expired++; d->jobs_expired++; break;
+	default: mc->failed++; d->jobs_failed++; break;
 	}
 	if (j->start_ns) {
 		mc->queue_us_total += (j->start_ns - j->arrival_ns) / 1000;
 		mc->compute_us_total += j->compute_ns / 1000;
+		js_time_observe(&mc->queue_h, (double)(j->start_ns - j->arrival_ns) / 1e9);
+		js_time_observe(&mc->compute_h, (double)j->compute_ns / 1e9);
+		js_batch_observe(&mc->batch_h, (double)j->batch_size);
+		if (j->outcome == 0)
+			js_time_observe(&d->latency_h, (double)(jobs_now_ns() - j->arrival_ns) / 1e9);
 		/* Requests served in a batch of two or more. */
 		if (j->batch_size > 1)
 			mc->batched_requests++;

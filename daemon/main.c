@@ -24,6 +24,8 @@ static void usage(FILE *f)
 		"  -s, --socket PATH        listen on PATH (overrides [daemon] socket)\n"
 		"      --state-dir DIR      state directory (overrides [daemon] state_dir)\n"
 		"  -l, --log-level LEVEL    error, warning, info or debug (overrides log_level)\n"
+		"      --sysfs-root DIR     read sysfs from DIR (overrides [telemetry] sysfs_root)\n"
+		"      --procfs-root DIR    read procfs from DIR (overrides procfs_root)\n"
 		"      --check-config FILE  check FILE and exit: 0 when valid, 1 with the error\n"
 		"  -V, --version            print the version and exit\n"
 		"  -h, --help               print this help and exit\n"
@@ -34,13 +36,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE_DIR = 256, OPT_CHECK };
+	enum { OPT_STATE_DIR = 256, OPT_CHECK, OPT_SYSFS, OPT_PROCFS };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check-config", required_argument, NULL, OPT_CHECK },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
+		{ "procfs-root", required_argument, NULL, OPT_PROCFS },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -53,10 +57,16 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:s:l:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
-		case 's': d.ov[d.n_ov++] = (struct config_override){ "socket", optarg }; break;
-		case OPT_STATE_DIR: d.ov[d.n_ov++] = (struct config_override){ "state_dir", optarg }; break;
-		case 'l': d.ov[d.n_ov++] = (struct config_override){ "log_level", optarg }; break;
+		case 's': d.ov[d.n_ov++] = (struct config_override){ "socket", optarg, NULL }; break;
+		case OPT_STATE_DIR: d.ov[d.n_ov++] = (struct config_override){ "state_dir", optarg, NULL }; break;
+		case 'l': d.ov[d.n_ov++] = (struct config_override){ "log_level", optarg, NULL }; break;
 		case OPT_CHECK: check = optarg; break;
+		case OPT_SYSFS:
+			d.ov[d.n_ov++] = (struct config_override){ "sysfs_root", optarg, "telemetry" };
+			break;
+		case OPT_PROCFS:
+			d.ov[d.n_ov++] = (struct config_override){ "procfs_root", optarg, "telemetry" };
+			break;
 		case 'V': printf("hwoptd %s\n", HWOPTD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -28,6 +28,10 @@ static const struct {
 	{ "pool.free", method_pool_free },
 	{ "pool.destroy", method_pool_destroy },
 	{ "pool.list", method_pool_list },
+	{ "telemetry.get", method_telemetry_get },
+	{ "telemetry.subscribe", method_telemetry_subscribe },
+	{ "telemetry.unsubscribe", method_telemetry_unsubscribe },
+	{ "trace.record", method_trace_record },
 };
 
 method_fn methods_lookup(const char *name)

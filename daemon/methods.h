@@ -22,6 +22,11 @@ void method_pool_alloc(struct hwoptd *d, struct hwoptd_call *call, const cJSON *
 void method_pool_free(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
 void method_pool_destroy(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
 void method_pool_list(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_telemetry_get(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_telemetry_subscribe(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_telemetry_unsubscribe(struct hwoptd *d, struct hwoptd_call *call,
+				  const cJSON *params);
+void method_trace_record(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
 
 /* For listings: all (params.all, default true for admins) or the caller's
  * own. Returns false after answering a bad param or a non-admin's all. */

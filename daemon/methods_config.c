@@ -29,6 +29,8 @@ void method_config_get(struct hwoptd *d, struct hwoptd_call *call, const cJSON *
 	cJSON_AddItemToObject(r, "daemon", daemon);
 	cJSON_AddItemToObject(r, "scheduler", config_section_json(&d->cfg, "scheduler"));
 	cJSON_AddItemToObject(r, "pools", config_section_json(&d->cfg, "pools"));
+	cJSON_AddItemToObject(r, "telemetry", config_section_json(&d->cfg, "telemetry"));
+	cJSON_AddItemToObject(r, "metrics", config_section_json(&d->cfg, "metrics"));
 	cJSON_AddItemToObject(r, "models", config_models_json(&d->cfg));
 	for (size_t i = 0; i < d->n_ov; i++)
 		cJSON_AddStringToObject(ov, d->ov[i].key, d->ov[i].value);

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "job_stats.h"
 #include "runtime/hwrt.h"
 #include "server.h"
 
@@ -30,6 +31,10 @@ struct model_counters {
 	uint64_t requests, ok, failed, cancelled, expired;
 	uint64_t batches, batched_requests;
 	uint64_t queue_us_total, compute_us_total;
+	/* jobs that ran: their queue and compute times, and the size of the
+	 * batch each was served in */
+	struct js_hist_time queue_h, compute_h;
+	struct js_hist_batch batch_h;
 };
 
 struct model {

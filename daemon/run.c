@@ -109,7 +109,7 @@ static cJSON *output_to_pool(struct job *j, size_t o, const struct hwrt_tensor *
 /* Encodes j's answer from its outputs (rows [row, row + rows) of a batch). */
 static void job_answer(struct run *r, struct job *j, const struct hwrt_tensor *outs,
 		       uint64_t row, uint64_t rows_total, size_t n_live, uint64_t compute_ns,
-		       uint64_t now)
+		       uint64_t now, const cJSON *pmu)
 {
 	const struct hwrt_model *m = r->model->rt;
 	cJSON *res = cJSON_CreateObject();
@@ -139,6 +139,8 @@ static void job_answer(struct run *r, struct job *j, const struct hwrt_tensor *o
 	cJSON_AddNumberToObject(tj, "queue_us", (double)(j->start_ns - j->arrival_ns) / 1e3);
 	cJSON_AddNumberToObject(tj, "compute_us", (double)compute_ns / 1e3);
 	cJSON_AddNumberToObject(tj, "total_us", (double)(now - j->arrival_ns) / 1e3);
+	if (pmu)
+		cJSON_AddItemToObject(tj, "pmu", cJSON_Duplicate(pmu, 1));
 	cJSON *bj = cJSON_CreateObject();
 	cJSON_AddNumberToObject(bj, "requests", (double)n_live);
 	cJSON_AddNumberToObject(bj, "rows", (double)rows_total);
@@ -151,6 +153,34 @@ static void job_answer(struct run *r, struct job *j, const struct hwrt_tensor *o
 	j->line = call_encode_result(j->call, res, &j->len);
 	if (!j->line)
 		j->outcome = HWOPT_E_INTERNAL;
+}
+
+void run_pmu_add(uint64_t *sums, const struct pmu_counters *c)
+{
+	uint64_t v[PMU_MAX_EVENTS];
+	for (size_t i = 0; i < PMU_MAX_EVENTS; i++)
+		v[i] = PMU_NONE;
+	pmu_read(c, v);
+	for (size_t i = 0; i < PMU_MAX_EVENTS; i++)
+		sums[i] = sums[i] == PMU_NONE || v[i] == PMU_NONE ? PMU_NONE : sums[i] + v[i];
+}
+
+void run_pmu_join(struct run *r, struct pmu_counters *c)
+{
+	if (!r->pmu_ev || !c || r->n_pmu == RUN_MAX_CPUS)
+		return;
+	r->pmu[r->n_pmu++] = c;
+	run_pmu_add(r->pmu_before, c);
+}
+
+/* The gang's counts over the run, for every job's timings. */
+static cJSON *run_pmu_json(struct run *r)
+{
+	if (!r->pmu_ev || !r->n_pmu)
+		return NULL;
+	for (unsigned i = 0; i < r->n_pmu; i++)
+		run_pmu_add(r->pmu_after, r->pmu[i]);
+	return pmu_delta_json(r->pmu_ev, r->pmu_before, r->pmu_after);
 }
 
 /* A batch's outputs must carry its rows along dim 0 to be split back. */
@@ -193,6 +223,8 @@ void run_execute(struct run *r)
 		}
 	}
 	struct hwrt_session *sess = mod->inst[r->inst].session;
+	if (r->n_pmu) /* the leader's reading, as late as can be */
+		run_pmu_add(r->pmu_before, r->pmu[0]);
 	uint64_t t0 = jobs_now_ns();
 	if (rc == 0) {
 		hwrt_session_set_cancel(sess, &r->cancel);
@@ -200,6 +232,7 @@ void run_execute(struct run *r)
 		hwrt_session_set_cancel(sess, NULL);
 	}
 	uint64_t t1 = jobs_now_ns();
+	cJSON *pmu = run_pmu_json(r);
 	const char *bad = rc == 0 && n_live > 1 ? unbatched_output(m, outs, n_out, rows) : NULL;
 	uint64_t row = 0;
 	for (size_t k = 0; k < n_live; k++) {
@@ -218,10 +251,11 @@ void run_execute(struct run *r)
 				 (unsigned long long)rows);
 			job_error(j, HWOPT_E_INTERNAL, msg);
 		} else {
-			job_answer(r, j, outs, row, rows, n_live, t1 - t0, jobs_now_ns());
+			job_answer(r, j, outs, row, rows, n_live, t1 - t0, jobs_now_ns(), pmu);
 		}
 		row += n_live > 1 ? (uint64_t)j->in[0].t.dims[0] : 0;
 	}
+	cJSON_Delete(pmu);
 	for (size_t i = 0; bufs && i < n_in; i++)
 		free(bufs[i]);
 	free(bufs);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gang.h"
+#include "telemetry/pmu.h"
 
 struct job;
 struct model;
@@ -26,7 +27,19 @@ struct run {
 	struct sched *sched;
 	int cpus[RUN_MAX_CPUS];
 	unsigned n_cpus;
+	/* PMU counts of the gang's workers over the model's run: before sums
+	 * the readings as each joined (the leader's at the start, a helper's
+	 * when recruited), after sums the readings at the end. */
+	const struct pmu_events *pmu_ev;     /* NULL: not counting */
+	struct pmu_counters *pmu[RUN_MAX_CPUS];
+	unsigned n_pmu;
+	uint64_t pmu_before[PMU_MAX_EVENTS], pmu_after[PMU_MAX_EVENTS];
 };
+
+/* Adds one worker's reading to sums (PMU_NONE sticks). */
+void run_pmu_add(uint64_t *sums, const struct pmu_counters *c);
+/* Reads worker counters c as it joins run r. */
+void run_pmu_join(struct run *r, struct pmu_counters *c);
 
 /* Runs r on the calling worker (the gang's leader) and encodes every job's
  * answer into job->line. */

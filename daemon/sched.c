@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <hwloc.h>
@@ -22,6 +23,8 @@ struct worker {
 	pthread_t thread;
 	size_t index;
 	int cpu;                   /* first PU of its core, -1 when unpinned */
+	pid_t tid;                 /* set by the thread itself (atomic) */
+	struct pmu_counters *pmu;  /* its PMU counters, once telemetry opened them (atomic) */
 	hwloc_bitmap_t cpuset;     /* NULL: unpinned */
 	pthread_cond_t cv;
 	bool idle;                 /* on the idle stack */
@@ -38,6 +41,7 @@ struct sched {
 	struct worker *workers;
 	size_t n_workers;
 	struct worker *idle;        /* stack of idle workers */
+	const struct pmu_events *pmu_ev; /* set with the workers' counters (atomic) */
 	size_t n_busy;
 	bool stopping;
 	/* finished jobs for the loop thread */
@@ -133,6 +137,7 @@ static unsigned recruit(struct gang *g, void *ctx)
 	while (n < g->want && r->n_cpus < RUN_MAX_CPUS && (h = take_idle(s))) {
 		h->busy = true;
 		h->join = g;
+		run_pmu_join(r, __atomic_load_n(&h->pmu, __ATOMIC_ACQUIRE));
 		r->cpus[r->n_cpus++] = h->cpu;
 		wake(h);
 		n++;
@@ -181,6 +186,11 @@ static struct run *start_run(struct sched *s, struct worker *w, struct sq_item *
 		r->cancel = 1;
 	r->cpus[r->n_cpus++] = w->cpu;
 	r->sched = s;
+	/* The leader's counters come first; run_execute reads them. */
+	r->pmu_ev = __atomic_load_n(&s->pmu_ev, __ATOMIC_ACQUIRE);
+	struct pmu_counters *lc = __atomic_load_n(&w->pmu, __ATOMIC_ACQUIRE);
+	if (r->pmu_ev && lc)
+		r->pmu[r->n_pmu++] = lc;
 	uint32_t spin = s->d->cfg.spin_us * 200u; /* ~5 ns a poll */
 	/* Kernels size their tasks by the threads the gang may have; helpers
 	 * join only when a parallel loop has work for them (recruit), so a
@@ -262,6 +272,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct sched *s = w->s;
+	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
 	pin(w);
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -426,6 +437,26 @@ int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen)
 	log_info("scheduler: %zu workers%s", s->n_workers,
 		 cores ? ", one per allowed core, pinned" : " (no core topology: unpinned)");
 	*out = s;
+	return 0;
+}
+
+void sched_set_pmu(struct sched *s, const struct pmu_events *ev,
+		   struct pmu_counters *(*counters)(const void *ctx, size_t i), const void *ctx)
+{
+	for (size_t i = 0; i < s->n_workers; i++)
+		__atomic_store_n(&s->workers[i].pmu, counters(ctx, i), __ATOMIC_RELEASE);
+	__atomic_store_n(&s->pmu_ev, ev, __ATOMIC_RELEASE);
+}
+
+pid_t sched_worker_tid(struct sched *s, size_t i)
+{
+	/* A worker sets its tid first thing; wait the moment it may take. */
+	for (int k = 0; k < 10000; k++) {
+		pid_t tid = __atomic_load_n(&s->workers[i].tid, __ATOMIC_ACQUIRE);
+		if (tid)
+			return tid;
+		usleep(100);
+	}
 	return 0;
 }
 

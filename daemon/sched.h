@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -38,6 +39,14 @@ int sched_cancel(struct sched *s, struct job *j);
 int sched_job_state(struct sched *s, const struct job *j);
 
 size_t sched_n_workers(const struct sched *s);
+/* Jobs count PMU events ev on their workers from now on: counters(ctx, i)
+ * gives worker i's (NULL: none). The counters must outlive the workers. */
+struct pmu_events;
+struct pmu_counters;
+void sched_set_pmu(struct sched *s, const struct pmu_events *ev,
+		   struct pmu_counters *(*counters)(const void *ctx, size_t i), const void *ctx);
+/* Worker i's thread id (0 if it never started). */
+pid_t sched_worker_tid(struct sched *s, size_t i);
 /* The OS index of the first CPU worker i is pinned to (-1: not pinned). */
 int sched_worker_cpu(const struct sched *s, size_t i);
 

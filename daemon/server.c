@@ -90,8 +90,10 @@ static void on_conn_closed(uv_handle_t *h)
 	if (!c->refused)
 		s->st.connections--;
 	log_debug("client %llu closed", (unsigned long long)c->id);
-	if (c->client)
+	if (c->client) {
+		c->client->conn = NULL;
 		client_gone(s->d, c->client);
+	}
 	c->client = NULL;
 	conn_unref(c);
 	if (s->stopping && !s->conns && !s->listening && s->on_drained) {
@@ -221,6 +223,15 @@ static void send_error(struct conn *c, const cJSON *id, int code, const char *ms
 	char *line = hwopt_rpc_error_line(id, code, msg, data, &len);
 	c->srv->st.errors++;
 	conn_send(c, line, len, -1, NULL);
+}
+
+void server_push(struct client *cl, char *line, size_t len)
+{
+	if (!cl->conn || cl->conn->closing || cl->conn->finish) {
+		free(line);
+		return;
+	}
+	conn_send(cl->conn, line, len, -1, NULL);
 }
 
 /* --- calls ------------------------------------------------------------------ */
@@ -602,6 +613,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		conn_close(c);
 		return;
 	}
+	c->client->conn = c;
 	s->st.connections++;
 	s->st.connections_total++;
 	log_debug("client %llu connected: pid %d uid %u gid %u", (unsigned long long)c->id,

@@ -59,6 +59,12 @@ const struct hwopt_method *call_method(const struct hwoptd_call *call);
  * client is gone); used by shutdown to answer before stopping. */
 void call_after_reply(struct hwoptd_call *call, void (*fn)(struct hwoptd *d));
 
+/* Sends a line the daemon starts (a notification; taken over) to a client;
+ * dropped when its connection is gone or closing. A reader too slow for
+ * max_queued_bytes is dropped as for answers. */
+struct client;
+void server_push(struct client *c, char *line, size_t len);
+
 /* Limits read on every use, so a reload applies to open connections too. */
 struct server_limits {
 	uint32_t max_connections;

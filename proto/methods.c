@@ -20,6 +20,10 @@ const struct hwopt_method hwopt_methods[] = {
 	{ "pool.free", HWOPT_PERM_SUBMIT, "free a block of a pool" },
 	{ "pool.destroy", HWOPT_PERM_SUBMIT, "destroy a pool once no job refers to it" },
 	{ "pool.list", HWOPT_PERM_SUBMIT, "pools with their use and fragmentation" },
+	{ "telemetry.get", HWOPT_PERM_READ, "the newest telemetry sample, or the last N, by source" },
+	{ "telemetry.subscribe", HWOPT_PERM_READ, "push telemetry.sample notifications every interval" },
+	{ "telemetry.unsubscribe", HWOPT_PERM_READ, "stop a telemetry subscription" },
+	{ "trace.record", HWOPT_PERM_READ, "write the next N seconds of samples to a file as JSON lines" },
 };
 
 const size_t hwopt_n_methods = sizeof(hwopt_methods) / sizeof(hwopt_methods[0]);

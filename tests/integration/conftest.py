@@ -312,6 +312,9 @@ class Daemon:
         # Other sections ({"scheduler": {...}, "model mlp": {...}}), kept
         # across write_config() rewrites.
         self.sections = {k: dict(v) for k, v in (sections or {}).items()}
+        # No metrics endpoint unless a test asks: daemons must not race for
+        # the default port.
+        self.sections.setdefault("metrics", {"listen": ""})
         write_config(self.conf, self.config_keys, self.sections)
         # rel_config: name the file relative to the daemon's cwd (tmp).
         argv = list(argv_prefix or []) + [

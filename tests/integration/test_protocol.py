@@ -10,7 +10,8 @@ from conftest import check_error, check_status, connect, version
 
 ALL_METHODS = {"hello", "status", "topology", "config.get", "config.reload", "shutdown",
                "model.load", "model.unload", "model.list", "infer", "job.list", "job.cancel",
-               "pool.create", "pool.alloc", "pool.free", "pool.destroy", "pool.list"}
+               "pool.create", "pool.alloc", "pool.free", "pool.destroy", "pool.list",
+               "telemetry.get", "telemetry.subscribe", "telemetry.unsubscribe", "trace.record"}
 CONFIG_KEYS = {"socket", "socket_group", "admin_group", "state_dir", "log_level",
                "max_connections", "max_line_bytes", "max_queued_bytes", "shutdown_grace_ms",
                "submit_group"}

@@ -50,8 +50,17 @@ DAEMON_KEYS = {
     # [pools]
     "pool_quota": "1G",
     "pool_max_total": "8G",
+    # [telemetry]
+    "sysfs_root": "/sys",
+    "procfs_root": "/proc",
+    "interval_ms": "1000",
+    "history": "600",
+    "sources": "all",
+    "perf_events": "",
+    # [metrics]
+    "listen": "127.0.0.1:9477",
 }
-SECTIONS = ["[daemon]", "[scheduler]", "[pools]"]
+SECTIONS = ["[daemon]", "[scheduler]", "[pools]", "[telemetry]", "[metrics]"]
 
 
 def need(tool):

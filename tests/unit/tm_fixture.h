@@ -1,0 +1,122 @@
+/* Fixture trees for the telemetry source tests: a writable copy of
+ * tests/fixtures/NAME to break (missing files, garbage, no permission), and
+ * a helper that runs a check without root's power to read anything. */
+#ifndef HWOPT_TESTS_TM_FIXTURE_H
+#define HWOPT_TESTS_TM_FIXTURE_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon/telemetry/source.h"
+
+/* The checked-in tree itself (read-only use). */
+static inline void tmfx_env(struct tm_env *env, const char *fixture)
+{
+	memset(env, 0, sizeof(*env));
+	snprintf(env->sysfs_root, sizeof(env->sysfs_root), "%s/tests/fixtures/%s/sys", SRCDIR,
+		 fixture);
+	snprintf(env->procfs_root, sizeof(env->procfs_root), "%s/tests/fixtures/%s/proc", SRCDIR,
+		 fixture);
+}
+
+/* A private copy under /tmp; dir receives its path. env points into it. */
+static inline int tmfx_copy(struct tm_env *env, const char *fixture, char *dir, size_t dl)
+{
+	snprintf(dir, dl, "/tmp/hwopt-fx-XXXXXX");
+	if (!mkdtemp(dir))
+		return -errno;
+	char cmd[PATH_MAX * 2 + 64];
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/tests/fixtures/%s/.' '%s/'", SRCDIR, fixture, dir);
+	if (system(cmd) != 0)
+		return -EIO;
+	memset(env, 0, sizeof(*env));
+	snprintf(env->sysfs_root, sizeof(env->sysfs_root), "%s/sys", dir);
+	snprintf(env->procfs_root, sizeof(env->procfs_root), "%s/proc", dir);
+	return 0;
+}
+
+static inline void tmfx_remove(const char *dir)
+{
+	char cmd[PATH_MAX + 32];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Writes (replaces) root/rel with text. */
+static inline int tmfx_write(const char *root, const char *rel, const char *text)
+{
+	char path[PATH_MAX * 2 + 2];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static inline int tmfx_unlink(const char *root, const char *rel)
+{
+	char path[PATH_MAX * 2 + 2];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return unlink(path) == 0 ? 0 : -errno;
+}
+
+static inline int tmfx_chmod(const char *root, const char *rel, mode_t mode)
+{
+	char path[PATH_MAX * 2 + 2];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return chmod(path, mode) == 0 ? 0 : -errno;
+}
+
+/* Runs fn in a child that is not root (uid/gid 65534 when we are root), so
+ * mode 000 files really are unreadable. Returns fn's result (true: pass). */
+static inline bool tmfx_unprivileged(bool (*fn)(void *), void *arg)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+				       setresuid(65534, 65534, 65534) < 0))
+			_exit(2);
+		_exit(fn(arg) ? 0 : 1);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Runs one sample of ops against env: part gets the source's object with
+ * "available" (and "reason") added as the daemon does. Caller frees. */
+static inline cJSON *tmfx_sample(const struct tm_source_ops *ops, const struct tm_env *env,
+				 struct tm_source *s, uint64_t now_ns)
+{
+	char reason[256] = "";
+	cJSON *part = cJSON_CreateObject();
+	int rc = ops->sample(s, now_ns, part, reason, sizeof(reason));
+	if (rc < 0) {
+		cJSON_Delete(part);
+		part = cJSON_CreateObject();
+		cJSON_AddFalseToObject(part, "available");
+		cJSON_AddStringToObject(part, "reason", reason);
+	} else {
+		cJSON_AddTrueToObject(part, "available");
+	}
+	return part;
+}
+
+#endif
