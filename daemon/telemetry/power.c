@@ -1,6 +1,6 @@
 /* RAPL energy from class/powercap: every directory with an energy_uj file
  * is a zone ("intel-rapl:0", subzone "intel-rapl:0:1", "intel-rapl-mmio:0").
- * energy_uj wraps at max_energy_range_uj (minutes at a few hundred watts),
+ * energy_uj wraps at max_energy_range_uj (262 kJ: 22 minutes at 200 W),
  * so each zone keeps a running counter in s->priv that adds the wrapped
  * span, and watts come from that counter between two samples. energy_uj is
  * readable by root only since Linux 5.10 (a power side channel). */

@@ -238,3 +238,30 @@ def test_real_prometheus_scrapes_hwoptd(daemon, tmp_path):
         p.terminate()
         p.wait(timeout=30)
         log.close()
+
+
+def test_every_family_is_documented(daemon, zoo):
+    """docs/metrics.md names every family a scrape of the laptop fixture
+    (with a job run, so the job families appear) and the golden files of
+    the three fixture machines contain."""
+    import numpy as np
+    import hwopt
+    port = free_port()
+    d = daemon(sections=laptop(port))
+    c = hwopt.connect(d.sock, timeout=IO_TIMEOUT)
+    c.load_model("mlp", zoo.path("mlp"), timeout=60 * SLOW)
+    c.infer("mlp", {"x": zoo.random_input("mlp", np.random.default_rng(3))})
+    c.close()
+    text, _ = scrape_when(port, lambda s: 'hwopt_collector_up{collector="schedlat"}' in s and
+                          'hwopt_jobs_total{model="mlp",outcome="ok"}' in s)
+    fams = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    for name in ("laptop", "arm-server", "hybrid"):
+        with open(os.path.join(FIXTURES, "golden", name + ".prom")) as f:
+            fams |= set(re.findall(r"^# TYPE (\S+) ", f.read(), re.M))
+    with open(os.path.join(REPO, "docs", "metrics.md")) as f:
+        doc = f.read()
+    documented = set(re.findall(r"`(hwopt_[a-z0-9_]+)`", doc))
+    # RAPL families carry the zone's name: documented as hwopt_rapl_<zone>_...
+    missing = sorted(f for f in fams if f not in documented and
+                     not re.match(r"hwopt_rapl_[a-z]+_(joules_total|watts)$", f))
+    assert not missing, "not in docs/metrics.md: %s" % missing

@@ -33,7 +33,7 @@ static inline void tmfx_env(struct tm_env *env, const char *fixture)
 static inline int tmfx_copy(struct tm_env *env, const char *fixture, char *dir, size_t dl)
 {
 	snprintf(dir, dl, "/tmp/hwopt-fx-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!mkdtemp(dir) || chmod(dir, 0755) < 0) /* the unprivileged child must enter it */
 		return -errno;
 	char cmd[PATH_MAX * 2 + 64];
 	snprintf(cmd, sizeof(cmd), "cp -a '%s/tests/fixtures/%s/.' '%s/'", SRCDIR, fixture, dir);
