@@ -88,6 +88,7 @@ struct ctl_table {
 void ctl_table_init(struct ctl_table *t, const char *align, ...); /* ncols header strings */
 void ctl_table_row(struct ctl_table *t, ...);                      /* ncols strings (NULL: "-") */
 void ctl_table_print(struct ctl_table *t);                         /* prints and frees */
+void ctl_table_indent(struct ctl_table *t, int indent); /* before print: shifts the rows right */
 
 /* Prints a JSON value, indented, to stdout. */
 void ctl_print_json(const cJSON *v);
@@ -105,6 +106,53 @@ const char *ctl_duration(double seconds, char *buf, int len);
 double ctl_num(const cJSON *obj, const char *name, double dflt);
 const char *ctl_str(const cJSON *obj, const char *name, const char *dflt);
 
+/* "2.40 GHz" / "800 MHz" into buf. */
+const char *ctl_hz(double hz, char *buf, int len);
+/* Short durations: "850 us", "12.5 ms", "3.20 s", then as ctl_duration. */
+const char *ctl_secs(double seconds, char *buf, int len);
+
+/* A line of text built piece by piece; what does not fit is cut. */
+struct ctl_line {
+	char s[1024];
+	size_t n;
+};
+void ctl_line_add(struct ctl_line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- telemetry (cmd_telemetry.c; top uses these too) ---- */
+
+/* The part name of a telemetry snapshot when it is available; else NULL
+ * with *reason (the daemon's, or "not in the sample"). */
+const cJSON *ctl_tm_part(const cJSON *sample, const char *name, const char **reason);
+
+/* The key figures of source name in a snapshot, as one line ("busy 12.3%,
+ * 8 CPUs, load ..."; "unavailable (REASON)"), appended to l. */
+void ctl_tm_summary(struct ctl_line *l, const cJSON *sample, const char *name);
+
+/* The newest sample (telemetry.get {sources}; sources consumed, may be
+ * NULL). When the daemon has none yet, or need_rates and it has only its
+ * first (rates need two), waits for the next one through a subscription,
+ * within ctl->timeout_ms. CTL_EXIT_OK with *sample (caller frees), or the
+ * exit code (the reason printed). */
+int ctl_tm_latest(struct ctl *ctl, cJSON *sources, bool need_rates, cJSON **sample);
+
+/* From here on SIGINT and SIGTERM do not end hwoptctl: they are blocked
+ * and only end ctl_tm_wait, which then returns CTL_TM_SIGNAL. */
+void ctl_tm_catch_signals(void);
+
+/* telemetry.subscribe {interval_ms (<= 0: the daemon's), sources
+ * (consumed, may be NULL)}: CTL_EXIT_OK with *id and *interval_out (may be
+ * NULL) set, or the exit code. */
+int ctl_tm_subscribe(struct ctl *ctl, int interval_ms, cJSON *sources, long long *id,
+		     int *interval_out);
+
+enum ctl_tm_event { CTL_TM_SAMPLE, CTL_TM_INPUT, CTL_TM_TIMEOUT, CTL_TM_SIGNAL, CTL_TM_FAILED };
+/* Waits up to timeout_ms (<0: forever) for the next telemetry.sample of
+ * subscription id, for input_fd (>= 0) to become readable, or for a caught
+ * signal. CTL_TM_SAMPLE sets *sample (the snapshot; caller frees);
+ * CTL_TM_FAILED sets *rc (the reason printed). */
+enum ctl_tm_event ctl_tm_wait(struct ctl *ctl, long long id, int input_fd, int timeout_ms,
+			      cJSON **sample, int *rc);
+
 extern const struct ctl_command ctl_cmd_status;
 extern const struct ctl_command ctl_cmd_topology;
 extern const struct ctl_command ctl_cmd_config;
@@ -115,6 +163,10 @@ extern const struct ctl_command ctl_cmd_infer;
 extern const struct ctl_command ctl_cmd_jobs;
 extern const struct ctl_command ctl_cmd_cancel;
 extern const struct ctl_command ctl_cmd_pools;
+extern const struct ctl_command ctl_cmd_metrics;
+extern const struct ctl_command ctl_cmd_top;
+extern const struct ctl_command ctl_cmd_telemetry;
+extern const struct ctl_command ctl_cmd_record;
 extern const struct ctl_command ctl_cmd_shutdown;
 extern const struct ctl_command ctl_cmd_version;
 

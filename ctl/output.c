@@ -158,6 +158,41 @@ const char *ctl_str(const cJSON *obj, const char *name, const char *dflt)
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
+const char *ctl_hz(double hz, char *buf, int len)
+{
+	if (hz >= 1e9)
+		snprintf(buf, (size_t)len, "%.2f GHz", hz / 1e9);
+	else
+		snprintf(buf, (size_t)len, "%.0f MHz", hz / 1e6);
+	return buf;
+}
+
+const char *ctl_secs(double s, char *buf, int len)
+{
+	if (s < 1e-3)
+		snprintf(buf, (size_t)len, "%.0f us", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, (size_t)len, "%.1f ms", s * 1e3);
+	else if (s < 60)
+		snprintf(buf, (size_t)len, "%.2f s", s);
+	else
+		ctl_duration(s, buf, len);
+	return buf;
+}
+
+void ctl_line_add(struct ctl_line *l, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = sizeof(l->s) - l->n;
+	if (room <= 1)
+		return;
+	va_start(ap, fmt);
+	int w = vsnprintf(l->s + l->n, room, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		l->n += (size_t)w < room ? (size_t)w : room - 1;
+}
+
 int ctl_usage(const struct ctl_command *cmd)
 {
 	fprintf(stderr, "Usage: hwoptctl [OPTIONS] %s %s\nSee 'hwoptctl help %s'.\n", cmd->name,
@@ -279,4 +314,21 @@ void ctl_table_print(struct ctl_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	*t = (struct ctl_table){ 0 };
+}
+
+void ctl_table_indent(struct ctl_table *t, int indent)
+{
+	for (int r = 0; r < t->nrows; r++) {
+		char **cell = &t->cells[r * t->ncols];
+		size_t n = strlen(*cell);
+		char *d = malloc((size_t)indent + n + 1);
+		if (!d) {
+			perror("hwoptctl");
+			exit(CTL_EXIT_CONNECT);
+		}
+		memset(d, ' ', (size_t)indent);
+		memcpy(d + indent, *cell, n + 1);
+		free(*cell);
+		*cell = d;
+	}
 }

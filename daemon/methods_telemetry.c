@@ -81,9 +81,7 @@ void method_telemetry_subscribe(struct hwoptd *d, struct hwoptd_call *call, cons
 		call_error(call, HWOPT_E_EXHAUSTED, "out of memory", NULL);
 		return;
 	}
-	uint32_t every = telemetry_interval_ms(d->tm);
-	if ((uint32_t)interval > every)
-		every = (uint32_t)interval;
+	uint32_t every = telemetry_sub_interval(d->tm, (uint32_t)interval);
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddNumberToObject(r, "subscription", (double)id);
 	cJSON_AddNumberToObject(r, "interval_ms", every);

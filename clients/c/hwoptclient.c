@@ -8,7 +8,11 @@
  * descriptors of one read belong to a line starting in it: the line whose
  * answer says it carries one ("fd": "scm_rights", as pool.create's does),
  * else the last line starting in that read (the daemon writes one answer
- * per write). A descriptor no line takes is closed. */
+ * per write). A descriptor no line takes is closed.
+ *
+ * Notifications (a method and no id: telemetry.sample) are kept in their
+ * own queue for hwopt_client_notification; answers met while waiting for
+ * one go to the answers' stash, and the other way round. */
 #include "hwoptclient.h"
 
 #include <errno.h>
@@ -36,10 +40,11 @@ struct rx_fd {
 	uint64_t anchor; /* the last line start in [start, end); NO_LINE when none */
 };
 
-/* One answer taken off the stream. */
+/* One answer (or notification) taken off the stream. */
 struct answer {
 	struct answer *next;
 	enum hwopt_call_status status; /* OK, RPC_ERROR or BAD_REPLY */
+	cJSON *note;                   /* a notification: the whole message (status OK) */
 	long long id;                  /* -1 when not a number */
 	bool id_null;                  /* id null or absent */
 	cJSON *result, *error;
@@ -64,6 +69,7 @@ struct hwopt_client {
 	size_t nfds, fdcap;
 
 	struct answer *stash, *stash_tail; /* answers kept for hwopt_client_recv */
+	struct answer *notes, *notes_tail; /* notifications not yet taken */
 
 	char *out; /* the request being written, reused */
 	size_t outcap;
@@ -152,8 +158,39 @@ static void answer_free(struct answer *a)
 {
 	cJSON_Delete(a->result);
 	cJSON_Delete(a->error);
+	cJSON_Delete(a->note);
 	if (a->fd >= 0)
 		close(a->fd);
+}
+
+static void queue_push(struct answer **head, struct answer **tail, struct answer *a)
+{
+	struct answer *s = malloc(sizeof(*s));
+	if (!s) {
+		answer_free(a); /* lost; its owner will time out */
+		return;
+	}
+	*s = *a;
+	s->next = NULL;
+	if (*tail)
+		(*tail)->next = s;
+	else
+		*head = s;
+	*tail = s;
+}
+
+/* Takes the first of a queue into *a; false when it is empty. */
+static bool queue_pop(struct answer **head, struct answer **tail, struct answer *a)
+{
+	struct answer *s = *head;
+	if (!s)
+		return false;
+	*head = s->next;
+	if (!*head)
+		*tail = NULL;
+	*a = *s;
+	free(s);
+	return true;
 }
 
 void hwopt_client_close(struct hwopt_client *c)
@@ -164,12 +201,9 @@ void hwopt_client_close(struct hwopt_client *c)
 	close(c->fd);
 	for (size_t i = 0; i < c->nfds; i++)
 		close(c->fds[i].fd);
-	while (c->stash) {
-		struct answer *a = c->stash;
-		c->stash = a->next;
-		answer_free(a);
-		free(a);
-	}
+	struct answer a;
+	while (queue_pop(&c->stash, &c->stash_tail, &a) || queue_pop(&c->notes, &c->notes_tail, &a))
+		answer_free(&a);
 	free(c->fds);
 	free(c->buf);
 	free(c->out);
@@ -342,7 +376,14 @@ static void parse_answer(struct hwopt_client *c, const char *line, size_t n, uin
 	*a = (struct answer){ .status = HWOPT_CALL_BAD_REPLY, .id = -1, .id_null = true, .fd = -1 };
 	cJSON *msg = cJSON_ParseWithLength(line, n);
 	bool marked = false;
-	if (cJSON_IsObject(msg)) {
+	if (cJSON_IsObject(msg) && !cJSON_HasObjectItem(msg, "id") &&
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "method")) &&
+	    !cJSON_HasObjectItem(msg, "result") && !cJSON_HasObjectItem(msg, "error")) {
+		/* A notification: kept whole. */
+		a->status = HWOPT_CALL_OK;
+		a->note = msg;
+		msg = NULL;
+	} else if (cJSON_IsObject(msg)) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 		if (cJSON_IsNumber(id)) {
 			/* Ours are small positive integers; others stay -1. */
@@ -431,18 +472,19 @@ static enum hwopt_call_status deliver(struct answer *a, cJSON **result, cJSON **
 
 static void stash_push(struct hwopt_client *c, struct answer *a)
 {
-	struct answer *s = malloc(sizeof(*s));
-	if (!s) {
-		answer_free(a); /* lost; its owner will time out */
-		return;
+	queue_push(&c->stash, &c->stash_tail, a);
+}
+
+/* next_answer that keeps notifications for hwopt_client_notification. */
+static enum hwopt_call_status next_reply(struct hwopt_client *c, long long deadline,
+					 struct answer *a)
+{
+	for (;;) {
+		enum hwopt_call_status rc = next_answer(c, deadline, a);
+		if (rc != HWOPT_CALL_OK || !a->note)
+			return rc;
+		queue_push(&c->notes, &c->notes_tail, a);
 	}
-	*s = *a;
-	s->next = NULL;
-	if (c->stash_tail)
-		c->stash_tail->next = s;
-	else
-		c->stash = s;
-	c->stash_tail = s;
 }
 
 enum hwopt_call_status hwopt_client_recv_fd(struct hwopt_client *c, int timeout_ms,
@@ -457,15 +499,8 @@ enum hwopt_call_status hwopt_client_recv_fd(struct hwopt_client *c, int timeout_
 		*error = NULL;
 	if (fd)
 		*fd = -1;
-	if (c->stash) {
-		struct answer *s = c->stash;
-		c->stash = s->next;
-		if (!c->stash)
-			c->stash_tail = NULL;
-		a = *s;
-		free(s);
-	} else {
-		enum hwopt_call_status rc = next_answer(c, deadline_of(timeout_ms), &a);
+	if (!queue_pop(&c->stash, &c->stash_tail, &a)) {
+		enum hwopt_call_status rc = next_reply(c, deadline_of(timeout_ms), &a);
 		if (rc != HWOPT_CALL_OK)
 			return rc;
 	}
@@ -478,6 +513,32 @@ enum hwopt_call_status hwopt_client_recv(struct hwopt_client *c, int timeout_ms,
 					 cJSON **result, cJSON **error)
 {
 	return hwopt_client_recv_fd(c, timeout_ms, id, result, error, NULL);
+}
+
+enum hwopt_call_status hwopt_client_notification(struct hwopt_client *c, int timeout_ms,
+						 cJSON **msg)
+{
+	long long deadline = deadline_of(timeout_ms);
+	struct answer a;
+	*msg = NULL;
+	while (!queue_pop(&c->notes, &c->notes_tail, &a)) {
+		enum hwopt_call_status rc = next_answer(c, deadline, &a);
+		if (rc != HWOPT_CALL_OK)
+			return rc;
+		if (!a.note)
+			stash_push(c, &a); /* an answer: for hwopt_client_recv */
+		else
+			break;
+	}
+	*msg = a.note;
+	a.note = NULL;
+	answer_free(&a);
+	return HWOPT_CALL_OK;
+}
+
+int hwopt_client_fd(const struct hwopt_client *c)
+{
+	return c->fd;
 }
 
 /* ---- sending ------------------------------------------------------------------ */
@@ -663,7 +724,7 @@ enum hwopt_call_status hwopt_client_call_fd(struct hwopt_client *c, const char *
 		/* The daemon may have said why before closing (too many
 		 * connections): read what it left, without waiting. */
 		int e = errno;
-		if (next_answer(c, now_ms(), &a) == HWOPT_CALL_OK) {
+		if (next_reply(c, now_ms(), &a) == HWOPT_CALL_OK) {
 			if (a.status == HWOPT_CALL_RPC_ERROR && a.id_null)
 				return deliver(&a, NULL, error, NULL);
 			stash_push(c, &a); /* another request's answer */
@@ -675,7 +736,7 @@ enum hwopt_call_status hwopt_client_call_fd(struct hwopt_client *c, const char *
 		return rc;
 
 	for (;;) {
-		if ((rc = next_answer(c, deadline, &a)) != HWOPT_CALL_OK)
+		if ((rc = next_reply(c, deadline, &a)) != HWOPT_CALL_OK)
 			return rc;
 		/* An error with id null is the daemon speaking about the
 		 * connection (too many clients, line too long): it is ours. A

@@ -4,7 +4,9 @@
  * (hwopt_client_call) or are pipelined: many requests sent with
  * hwopt_client_send, their answers taken in arrival order with
  * hwopt_client_recv. Both styles mix: answers that arrive while a blocking
- * call waits for its own are kept for hwopt_client_recv.
+ * call waits for its own are kept for hwopt_client_recv. Notifications
+ * (messages without an id, such as telemetry.sample) are kept apart, in
+ * arrival order, for hwopt_client_notification; no other call returns them.
  *
  * Ownership: cJSON values passed in as params are consumed (freed by the
  * library, also on failure); cJSON values handed out (results, errors,
@@ -90,7 +92,9 @@ enum hwopt_call_status hwopt_client_send_text(struct hwopt_client *c, const char
  * an error about the connection). OK sets *result, RPC_ERROR *error (may
  * be NULL to drop it); both caller-freed. BAD_REPLY: a line that is not a
  * JSON-RPC answer was consumed (*id set when it had one). TIMEOUT: nothing
- * complete arrived. A descriptor that came with the answer is closed. */
+ * complete arrived. A descriptor that came with the answer is closed.
+ * Notifications that arrive meanwhile are kept for
+ * hwopt_client_notification. */
 enum hwopt_call_status hwopt_client_recv(struct hwopt_client *c, int timeout_ms, long long *id,
 					 cJSON **result, cJSON **error);
 /* hwopt_client_recv that hands out the answer's descriptor: *fd (caller
@@ -98,6 +102,25 @@ enum hwopt_call_status hwopt_client_recv(struct hwopt_client *c, int timeout_ms,
 enum hwopt_call_status hwopt_client_recv_fd(struct hwopt_client *c, int timeout_ms,
 					    long long *id, cJSON **result, cJSON **error,
 					    int *fd);
+
+/* ---- notifications ---------------------------------------------------------- */
+
+/* The next notification: a message with a method and no id, such as
+ * {"jsonrpc":"2.0","method":"telemetry.sample","params":{...}} after
+ * telemetry.subscribe. Waits up to timeout_ms (<0: forever; 0: only what
+ * has arrived). OK sets *msg to the whole message (caller frees; read its
+ * "method" and "params"); TIMEOUT: none arrived; IO_ERROR (errno): the
+ * connection failed or the daemon closed it. Answers that arrive meanwhile
+ * are kept for hwopt_client_recv. Notifications nobody takes pile up in the
+ * handle until it is closed. */
+enum hwopt_call_status hwopt_client_notification(struct hwopt_client *c, int timeout_ms,
+						 cJSON **msg);
+
+/* The connection's socket, to wait for it with poll() alongside other
+ * descriptors (POLLIN). Read it only through this library, and take what
+ * the handle has already buffered first: call hwopt_client_notification
+ * (or hwopt_client_recv) with timeout 0 until it says TIMEOUT, then poll. */
+int hwopt_client_fd(const struct hwopt_client *c);
 
 /* ---- inference ------------------------------------------------------------ */
 

@@ -539,6 +539,12 @@ void telemetry_free(struct telemetry *t)
 
 /* --- subscriptions and recordings -------------------------------------------- */
 
+uint32_t telemetry_sub_interval(const struct telemetry *t, uint32_t interval_ms)
+{
+	uint64_t k = (interval_ms + (uint64_t)t->interval_ms - 1) / t->interval_ms;
+	return (uint32_t)((k ? k : 1) * t->interval_ms);
+}
+
 int64_t telemetry_subscribe(struct telemetry *t, struct client *c, uint32_t interval_ms,
 			    uint32_t mask)
 {
@@ -550,7 +556,7 @@ int64_t telemetry_subscribe(struct telemetry *t, struct client *c, uint32_t inte
 	struct sub *u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	uint32_t every = interval_ms < t->interval_ms ? t->interval_ms : interval_ms;
+	uint32_t every = telemetry_sub_interval(t, interval_ms);
 	u->id = ++t->next_sub;
 	u->client = c;
 	u->every_ns = (uint64_t)every * 1000000u;

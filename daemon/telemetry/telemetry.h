@@ -59,10 +59,13 @@ const struct tm_source *telemetry_source(const struct telemetry *t, size_t part)
 void telemetry_metrics(const struct telemetry *t, struct prom *p);
 
 /* Pushes telemetry.sample notifications to c every interval_ms (rounded up
- * to the sampling interval) until unsubscribed or gone. Returns its id,
+ * to a multiple of the sampling interval) until unsubscribed or gone. Returns its id,
  * or -ENOSPC when c holds too many. */
 int64_t telemetry_subscribe(struct telemetry *t, struct client *c, uint32_t interval_ms,
 			    uint32_t mask);
+/* A subscription's period for a wanted interval_ms: a whole number of
+ * sampling intervals, at least one. */
+uint32_t telemetry_sub_interval(const struct telemetry *t, uint32_t interval_ms);
 /* 0, or -ENOENT when c has no such subscription. */
 int telemetry_unsubscribe(struct telemetry *t, struct client *c, int64_t id);
 /* Writes the next samples as JSON lines to fd (taken over) for seconds,

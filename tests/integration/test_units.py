@@ -268,7 +268,7 @@ def test_completion_loads():
         (["hwoptctl", "conf"], ["config"]),
         (["hwoptctl", ""], sorted(["status", "topology", "config", "shutdown", "version", "help",
                                    "models", "load", "unload", "infer", "jobs", "cancel",
-                                   "pools"])),
+                                   "pools", "metrics", "top", "telemetry", "record"])),
         (["hwoptctl", "--j"], ["--json"]),
         (["hwoptctl", "config", ""], ["get", "reload"]),
         (["hwoptctl", "config", "r"], ["reload"]),

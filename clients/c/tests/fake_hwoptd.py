@@ -28,6 +28,9 @@ Methods:
                             NaN, as a float list
   model.list/load/unload, job.list/cancel, pool.list   canned answers shaped
                             as docs/protocol.md says (model "echo")
+  notify {n, first}         n notifications {"method": "tick", "params":
+                            {"i": 0..n-1}}, then the answer {"sent": n}; with
+                            first true the answer goes out before them
   bye                       an error with id null, then closes
   anything else             -32601
 """
@@ -236,6 +239,15 @@ class Conn:
                  "page_kind": "hugetlb", "page_size": 2 << 20, "numa_node": 0, "jobs": 1,
                  "client": {"connection": 3, "pid": 4242, "uid": 1000}}],
                 "quota": {"bytes": 4 << 30, "used": 1 << 30}})
+        if m == "notify":
+            n = int(p.get("n", 1))
+            if p.get("first"):
+                self.answer(rid, {"sent": n})
+            for i in range(n):
+                self.send({"jsonrpc": "2.0", "method": "tick", "params": {"i": i}})
+            if not p.get("first"):
+                self.answer(rid, {"sent": n})
+            return None
         if m == "bye":
             self.send({"jsonrpc": "2.0", "id": None,
                        "error": {"code": -32002, "message": "too many connections"}})

@@ -1,6 +1,6 @@
 /* libhwoptclient against the fake daemon (fake_hwoptd.py): descriptor
  * passing, pipelining with answers out of order, blocking calls mixed with
- * pipelined ones, pools, tensors. From the repository root:
+ * pipelined ones, notifications, pools, tensors. From the repository root:
  *   make build/libhwoptclient.a
  *   cc -std=c11 -D_GNU_SOURCE -I. -o build/test_client clients/c/tests/test_client.c \
  *      build/libhwoptclient.a -lcjson -lm
@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,49 @@ static void test_mixed(struct hwopt_client *c)
 		cJSON_Delete(r);
 	}
 	CHECK(hwopt_client_recv(c, 0, &id, &r, &e) == HWOPT_CALL_TIMEOUT);
+}
+
+/* Notifications are kept apart from answers, in order, for
+ * hwopt_client_notification; answers met while waiting for one stay for
+ * recv. */
+static void test_notifications(struct hwopt_client *c)
+{
+	cJSON *r, *e, *m;
+	long long id, nid;
+	/* Three notifications before the call's answer: the call skips them. */
+	CHECK(hwopt_client_call(c, "notify", obj1("n", 3), 2000, &r, &e) == HWOPT_CALL_OK);
+	CHECK(cJSON_GetObjectItem(r, "sent")->valueint == 3);
+	cJSON_Delete(r);
+	CHECK(hwopt_client_recv(c, 0, &id, &r, &e) == HWOPT_CALL_TIMEOUT);
+	for (int i = 0; i < 3; i++) {
+		CHECK(hwopt_client_notification(c, 0, &m) == HWOPT_CALL_OK);
+		CHECK(strcmp(cJSON_GetObjectItem(m, "method")->valuestring, "tick") == 0);
+		CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "params"), "i")->valueint == i);
+		CHECK(cJSON_GetObjectItem(m, "id") == NULL);
+		cJSON_Delete(m);
+	}
+	CHECK(hwopt_client_notification(c, 0, &m) == HWOPT_CALL_TIMEOUT && m == NULL);
+
+	/* Pipelined, the answer first: waiting for a notification keeps the
+	 * answer for recv. The socket polls readable until both are taken. */
+	cJSON *p = obj1("n", 2);
+	cJSON_AddTrueToObject(p, "first");
+	CHECK(hwopt_client_send(c, "notify", p, &nid) == HWOPT_CALL_OK);
+	struct pollfd pf = { .fd = hwopt_client_fd(c), .events = POLLIN };
+	CHECK(poll(&pf, 1, 2000) == 1);
+	for (int i = 0; i < 2; i++) {
+		CHECK(hwopt_client_notification(c, 2000, &m) == HWOPT_CALL_OK);
+		CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "params"), "i")->valueint == i);
+		cJSON_Delete(m);
+	}
+	CHECK(hwopt_client_recv(c, 0, &id, &r, &e) == HWOPT_CALL_OK);
+	CHECK(id == nid && cJSON_GetObjectItem(r, "sent")->valueint == 2);
+	cJSON_Delete(r);
+	CHECK(hwopt_client_recv(c, 0, &id, &r, &e) == HWOPT_CALL_TIMEOUT);
+
+	/* Notifications nobody took are freed with the handle. */
+	CHECK(hwopt_client_call(c, "notify", obj1("n", 2), 2000, &r, &e) == HWOPT_CALL_OK);
+	cJSON_Delete(r);
 }
 
 static void test_fds(struct hwopt_client *c)
@@ -405,6 +449,7 @@ int main(int argc, char **argv)
 	test_basic(c);
 	test_pipelining(c);
 	test_mixed(c);
+	test_notifications(c);
 	test_fds(c);
 	test_pools(c);
 	test_tensors();
