@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,4 +164,31 @@ const char *tm_strerror(int rc)
 	case -E2BIG: return "file too large";
 	default: return strerror(-rc);
 	}
+}
+
+const char *tm_relf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+int tm_parse_indexed(const char *name, const char *prefix, unsigned *n)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(name, prefix, pl) != 0)
+		return -1;
+	const char *s = name + pl;
+	if (!*s || strlen(s) > 6 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	*n = (unsigned)strtoul(s, NULL, 10);
+	return 0;
+}
+
+int tm_cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return (x > y) - (x < y);
 }

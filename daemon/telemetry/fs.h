@@ -32,6 +32,13 @@ DIR *tm_opendir(const char *root, const char *rel);
 int tm_parse_u64(const char *s, uint64_t *v);
 int tm_parse_s64(const char *s, int64_t *v);
 
+/* Formats a relative path into buf; returns buf. */
+const char *tm_relf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "<prefix>N" with N all digits (at most 6): 0 with N in *n, else -1. */
+int tm_parse_indexed(const char *name, const char *prefix, unsigned *n);
+/* qsort comparator of unsigned ints. */
+int tm_cmp_unsigned(const void *a, const void *b);
+
 /* A short message for a negative errno from the readers above. */
 const char *tm_strerror(int rc);
 

@@ -43,36 +43,6 @@ struct sensor_set {
 	size_t n;
 };
 
-static const char *relf(char *buf, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static const char *relf(char *buf, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
-	return buf;
-}
-
-static int parse_indexed(const char *name, const char *prefix, unsigned *n)
-{
-	size_t pl = strlen(prefix);
-	if (strncmp(name, prefix, pl) != 0)
-		return -1;
-	const char *s = name + pl;
-	if (!*s || strlen(s) > 6 || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	*n = (unsigned)strtoul(s, NULL, 10);
-	return 0;
-}
-
-static int cmp_unsigned(const void *a, const void *b)
-{
-	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-	return (x > y) - (x < y);
-}
-
 /* node_exporter's cleanMetricName: lower case, [^a-z0-9:_] -> '_', then
  * '_' trimmed at both ends. */
 static void clean_name(char *out, size_t n, const char *in)
@@ -95,7 +65,7 @@ static void clean_name(char *out, size_t n, const char *in)
 static bool chip_from_device(struct chip *c, const char *root)
 {
 	char rel[REL_MAX], path[PATH_MAX], real[PATH_MAX];
-	if (tm_path(path, sizeof(path), root, relf(rel, sizeof(rel), HWMON_DIR "/hwmon%u/device",
+	if (tm_path(path, sizeof(path), root, tm_relf(rel, sizeof(rel), HWMON_DIR "/hwmon%u/device",
 						       c->idx)) < 0 ||
 	    !realpath(path, real))
 		return false;
@@ -120,7 +90,7 @@ static bool chip_from_device(struct chip *c, const char *root)
 static void identify(struct chip *c, const char *root)
 {
 	char rel[REL_MAX];
-	c->has_name = tm_read_str(root, relf(rel, sizeof(rel), HWMON_DIR "/hwmon%u/name", c->idx),
+	c->has_name = tm_read_str(root, tm_relf(rel, sizeof(rel), HWMON_DIR "/hwmon%u/name", c->idx),
 				  c->name, sizeof(c->name)) == 0;
 	if (chip_from_device(c, root))
 		return;
@@ -159,10 +129,10 @@ static int list_chips(const char *root, unsigned *idx, size_t *n)
 	size_t k = 0;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (k < MAX_CHIPS && parse_indexed(de->d_name, "hwmon", &idx[k]) == 0)
+		if (k < MAX_CHIPS && tm_parse_indexed(de->d_name, "hwmon", &idx[k]) == 0)
 			k++;
 	closedir(d);
-	qsort(idx, k, sizeof(idx[0]), cmp_unsigned);
+	qsort(idx, k, sizeof(idx[0]), tm_cmp_unsigned);
 	*n = k;
 	return 0;
 }
@@ -220,7 +190,7 @@ static int read_scaled(const char *root, const char *dir, const char *sensor, co
 {
 	char rel[REL_MAX];
 	int64_t x;
-	int rc = tm_read_s64(root, relf(rel, sizeof(rel), "%s/%s_%s", dir, sensor, prop), &x);
+	int rc = tm_read_s64(root, tm_relf(rel, sizeof(rel), "%s/%s_%s", dir, sensor, prop), &x);
 	if (rc == 0)
 		*v = (double)x / div;
 	return rc;
@@ -276,7 +246,7 @@ static cJSON *sensor_static(struct hwmon_priv *hp, const char *root, const char 
 		return NULL;
 	cJSON_AddStringToObject(o, "sensor", sensor);
 	cJSON_AddStringToObject(o, "value_file", prop);
-	rc = tm_read_str(root, relf(rel, sizeof(rel), "%s/%s_label", dir, sensor), label,
+	rc = tm_read_str(root, tm_relf(rel, sizeof(rel), "%s/%s_label", dir, sensor), label,
 			 sizeof(label));
 	if (rc == 0)
 		cJSON_AddStringToObject(o, "label", label);
@@ -312,7 +282,7 @@ static void add_sensors(struct hwmon_priv *hp, cJSON *c, const char *root, const
 
 static void chip_dir(char *dir, size_t n, unsigned idx, bool in_device)
 {
-	relf(dir, n, HWMON_DIR "/hwmon%u%s", idx, in_device ? "/device" : "");
+	tm_relf(dir, n, HWMON_DIR "/hwmon%u%s", idx, in_device ? "/device" : "");
 }
 
 static cJSON *chip_static(struct hwmon_priv *hp, const char *root, const struct chip *ch,

@@ -19,37 +19,6 @@
 #define MAX_TRIPS 32
 #define REL_MAX 160
 
-static const char *relf(char *buf, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static const char *relf(char *buf, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
-	return buf;
-}
-
-/* "<prefix>N" with N all digits; N in *n. */
-static int parse_indexed(const char *name, const char *prefix, unsigned *n)
-{
-	size_t pl = strlen(prefix);
-	if (strncmp(name, prefix, pl) != 0)
-		return -1;
-	const char *s = name + pl;
-	if (!*s || strlen(s) > 6 || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	*n = (unsigned)strtoul(s, NULL, 10);
-	return 0;
-}
-
-static int cmp_unsigned(const void *a, const void *b)
-{
-	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-	return (x > y) - (x < y);
-}
-
 /* Type, mode, trip points and cooling limits rarely change: they are read
  * again every STATIC_SAMPLES samples, at once when the listing changes or
  * when one of them failed, and the temperatures and cur_state every time. */
@@ -91,12 +60,12 @@ static void add_trips(struct thermal_priv *tp, cJSON *zone, const char *root, un
 	char rel[REL_MAX], type[64];
 	for (unsigned k = 0; trips && k < MAX_TRIPS; k++) {
 		int trc = tm_read_str(root,
-				      relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/trip_point_%u_type",
+				      tm_relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/trip_point_%u_type",
 					   n, k),
 				      type, sizeof(type));
 		double t;
 		int rc = read_celsius(root,
-				      relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/trip_point_%u_temp",
+				      tm_relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/trip_point_%u_temp",
 					   n, k),
 				      &t);
 		if (trc == -ENOENT && rc == -ENOENT)
@@ -115,7 +84,7 @@ static void add_trips(struct thermal_priv *tp, cJSON *zone, const char *root, un
 			tp->dirty = true;
 		}
 		if (read_celsius(root,
-				 relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/trip_point_%u_hyst", n,
+				 tm_relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/trip_point_%u_hyst", n,
 				      k),
 				 &t) == 0)
 			cJSON_AddNumberToObject(trip, "hyst_celsius", t);
@@ -129,10 +98,10 @@ static cJSON *zone_static(struct thermal_priv *tp, const char *root, unsigned n)
 		return NULL;
 	cJSON_AddNumberToObject(z, "zone", n);
 	char rel[REL_MAX], buf[64];
-	if (tm_read_str(root, relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/type", n), buf,
+	if (tm_read_str(root, tm_relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/type", n), buf,
 			sizeof(buf)) == 0)
 		cJSON_AddStringToObject(z, "type", buf);
-	if (tm_read_str(root, relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/mode", n), buf,
+	if (tm_read_str(root, tm_relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/mode", n), buf,
 			sizeof(buf)) == 0)
 		cJSON_AddStringToObject(z, "mode", buf);
 	add_trips(tp, z, root, n);
@@ -146,11 +115,11 @@ static cJSON *cooling_static(struct thermal_priv *tp, const char *root, unsigned
 		return NULL;
 	cJSON_AddNumberToObject(c, "device", n);
 	char rel[REL_MAX], buf[64];
-	if (tm_read_str(root, relf(rel, sizeof(rel), THERMAL_DIR "/cooling_device%u/type", n), buf,
+	if (tm_read_str(root, tm_relf(rel, sizeof(rel), THERMAL_DIR "/cooling_device%u/type", n), buf,
 			sizeof(buf)) == 0)
 		cJSON_AddStringToObject(c, "type", buf);
 	uint64_t max;
-	int rc = tm_read_u64(root, relf(rel, sizeof(rel), THERMAL_DIR "/cooling_device%u/max_state", n),
+	int rc = tm_read_u64(root, tm_relf(rel, sizeof(rel), THERMAL_DIR "/cooling_device%u/max_state", n),
 			     &max);
 	if (rc == 0) {
 		cJSON_AddNumberToObject(c, "max_state", (double)max);
@@ -181,7 +150,7 @@ static void add_zone(cJSON *zones, const cJSON *st, const char *root)
 	copy_item(z, st, "type");
 	char rel[REL_MAX];
 	double t;
-	int rc = read_celsius(root, relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/temp", n),
+	int rc = read_celsius(root, tm_relf(rel, sizeof(rel), THERMAL_DIR "/thermal_zone%u/temp", n),
 			      &t);
 	if (rc == 0)
 		cJSON_AddNumberToObject(z, "temp_celsius", t);
@@ -207,7 +176,7 @@ static void add_cooling(cJSON *cooling, const cJSON *st, const char *root)
 	}
 	char rel[REL_MAX];
 	uint64_t cur;
-	int rc = tm_read_u64(root, relf(rel, sizeof(rel), THERMAL_DIR "/cooling_device%u/cur_state", n),
+	int rc = tm_read_u64(root, tm_relf(rel, sizeof(rel), THERMAL_DIR "/cooling_device%u/cur_state", n),
 			     &cur);
 	if (rc < 0) {
 		add_error(c, "cur_state", rc);
@@ -226,14 +195,14 @@ static int scan(const char *root, struct thermal_scan *sc)
 	sc->nz = sc->nc = 0;
 	while ((de = readdir(d))) {
 		unsigned n;
-		if (parse_indexed(de->d_name, "thermal_zone", &n) == 0 && sc->nz < MAX_ENTRIES)
+		if (tm_parse_indexed(de->d_name, "thermal_zone", &n) == 0 && sc->nz < MAX_ENTRIES)
 			sc->zones[sc->nz++] = n;
-		else if (parse_indexed(de->d_name, "cooling_device", &n) == 0 && sc->nc < MAX_ENTRIES)
+		else if (tm_parse_indexed(de->d_name, "cooling_device", &n) == 0 && sc->nc < MAX_ENTRIES)
 			sc->cdevs[sc->nc++] = n;
 	}
 	closedir(d);
-	qsort(sc->zones, sc->nz, sizeof(sc->zones[0]), cmp_unsigned);
-	qsort(sc->cdevs, sc->nc, sizeof(sc->cdevs[0]), cmp_unsigned);
+	qsort(sc->zones, sc->nz, sizeof(sc->zones[0]), tm_cmp_unsigned);
+	qsort(sc->cdevs, sc->nc, sizeof(sc->cdevs[0]), tm_cmp_unsigned);
 	return 0;
 }
 
