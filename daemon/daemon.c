@@ -39,8 +39,16 @@ int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
 	snprintf(next.socket_group, sizeof(next.socket_group), "%s", d->cfg.socket_group);
 	next.socket_gid = d->cfg.socket_gid;
 	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
-	/* The worker pool and the [model] sections are set up at start. */
+	/* The worker pool, telemetry, the metrics endpoint and the [model]
+	 * sections are set up at start. */
 	next.workers = d->cfg.workers;
+	memcpy(next.sysfs_root, d->cfg.sysfs_root, sizeof(next.sysfs_root));
+	memcpy(next.procfs_root, d->cfg.procfs_root, sizeof(next.procfs_root));
+	next.interval_ms = d->cfg.interval_ms;
+	next.history = d->cfg.history;
+	memcpy(next.sources, d->cfg.sources, sizeof(next.sources));
+	memcpy(next.perf_events, d->cfg.perf_events, sizeof(next.perf_events));
+	memcpy(next.metrics_listen, d->cfg.metrics_listen, sizeof(next.metrics_listen));
 	memcpy(next.models, d->cfg.models, sizeof(next.models));
 	next.n_models = d->cfg.n_models;
 	d->cfg = next;

@@ -292,3 +292,17 @@ def test_jobs_carry_pmu_counts_of_their_workers(daemon, zoo):
     assert not (set(counts) & unsupported)
     if "cycles" not in supported:
         assert "ipc" not in pmu
+
+
+def test_reload_keeps_telemetry_until_restart(daemon):
+    d = daemon(sections=fixture_sections("laptop"))
+    wait_samples(d)
+    sections = fixture_sections("arm-server", history="5")
+    d.sections.update(sections)
+    d.write_config()
+    r = d.result("config.reload")
+    assert {"sysfs_root", "procfs_root", "history"} <= set(r["restart_required"])
+    got = d.result("telemetry.get")
+    assert got["history_max"] == 600
+    assert len(got["sample"]["sources"]["procstat"]["cpus"]) == 8  # still the laptop
+    assert d.result("config.get")["telemetry"]["history"] == 600
