@@ -154,11 +154,14 @@ static void overrides_win(void **state)
 	struct hwoptd_config c;
 	char err[512];
 	const char *p = write_conf("[daemon]\nlog_level = error\nsocket = /tmp/a.sock\n");
-	struct config_override ov[] = { { "log_level", "debug" }, { "socket", "/tmp/b.sock" } };
-	assert_int_equal(config_load(p, ov, 2, &c, err, sizeof(err)), 0);
+	struct config_override ov[] = { { "log_level", "debug", NULL },
+					{ "socket", "/tmp/b.sock", NULL },
+					{ "sysfs_root", "/tmp/fixture/sys", "telemetry" } };
+	assert_int_equal(config_load(p, ov, 3, &c, err, sizeof(err)), 0);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(c.socket, "/tmp/b.sock");
-	struct config_override bad[] = { { "log_level", "shout" } };
+	assert_string_equal(c.sysfs_root, "/tmp/fixture/sys");
+	struct config_override bad[] = { { "log_level", "shout", NULL } };
 	assert_true(config_load(p, bad, 1, &c, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "command line: log_level"));
 	unlink(p);
