@@ -38,32 +38,6 @@ static cJSON *sample_fixture(const char *fixture)
 	return sample_env(&env);
 }
 
-static bool available(const cJSON *part)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "available"));
-}
-
-static const cJSON *item(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = item(o, key);
-	if (!cJSON_IsNumber(v))
-		fail_msg("%s is not a number", key);
-	return v->valuedouble;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = item(o, key);
-	if (!cJSON_IsString(v))
-		fail_msg("%s is not a string", key);
-	return v->valuestring;
-}
-
 static const cJSON *supply(const cJSON *part, const char *name)
 {
 	const cJSON *s;

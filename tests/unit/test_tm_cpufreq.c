@@ -86,11 +86,6 @@ static const char *getstr(const cJSON *o, const char *key)
 	return it->valuestring;
 }
 
-static bool available(const cJSON *o)
-{
-	return cJSON_IsTrue(get(o, "available"));
-}
-
 static const char *reason_of(const cJSON *o)
 {
 	const cJSON *r = get(o, "reason");

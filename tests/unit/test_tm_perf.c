@@ -108,14 +108,6 @@ static const cJSON *event_entry(const cJSON *arr, const char *name)
 	return NULL;
 }
 
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, key);
-	if (!cJSON_IsNumber(v))
-		fail_msg("no number %s", key);
-	return v->valuedouble;
-}
-
 /* Hardware events: unsupported with ENOENT without a PMU; else untested. */
 static void check_hardware(const struct pmu_events *ev, const uint64_t *vals)
 {

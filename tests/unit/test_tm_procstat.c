@@ -79,11 +79,6 @@ static double getnum(const cJSON *o, const char *key)
 	return it->valuedouble;
 }
 
-static bool available(const cJSON *o)
-{
-	return cJSON_IsTrue(get(o, "available"));
-}
-
 static const char *reason_of(const cJSON *o)
 {
 	const cJSON *r = get(o, "reason");

@@ -19,6 +19,9 @@
 
 #include "daemon/telemetry/source.h"
 
+/* The JSON accessors below fail the running cmocka test: include
+ * <cmocka.h> (after setjmp.h, stdarg.h, stddef.h, stdint.h) first. */
+
 /* The checked-in tree itself (read-only use). */
 static inline void tmfx_env(struct tm_env *env, const char *fixture)
 {
@@ -117,6 +120,42 @@ static inline cJSON *tmfx_sample(const struct tm_source_ops *ops, const struct t
 		cJSON_AddTrueToObject(part, "available");
 	}
 	return part;
+}
+
+/* Members of a sampled part, failing the test when absent or mistyped. */
+static inline bool available(const cJSON *part)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "available"));
+}
+
+static inline const cJSON *item(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static inline double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = item(o, key);
+	if (!cJSON_IsNumber(v))
+		fail_msg("%s is not a number", key);
+	return v->valuedouble;
+}
+
+static inline const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = item(o, key);
+	if (!cJSON_IsString(v))
+		fail_msg("%s is not a string", key);
+	return v->valuestring;
+}
+
+static inline const cJSON *at(const cJSON *o, const char *key, int i)
+{
+	const cJSON *a = item(o, key);
+	assert_true(cJSON_IsArray(a));
+	const cJSON *e = cJSON_GetArrayItem(a, i);
+	assert_non_null(e);
+	return e;
 }
 
 #endif
