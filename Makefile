@@ -84,6 +84,7 @@ KERNELS_SRC := $(foreach f,$(KERNELS_ALL),$(if $(filter $(FOREIGN_ISAS),$(call i
 CLIENT_SRC  := $(sort $(wildcard clients/c/*.c))
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c runtime/ops/*.c))
 RUNNER_SRC  := $(sort $(wildcard runtime/runner/*.c))
+POLICY_SRC  := $(sort $(wildcard policies/*.c))
 DAEMON_SRC  := $(sort $(filter-out %.bpf.c,$(wildcard daemon/*.c daemon/telemetry/*.c)))
 CTL_SRC     := $(sort $(wildcard ctl/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -95,6 +96,7 @@ PROTO_LIB   = $(BUILD)/libhwproto.a
 KERNELS_LIB = $(BUILD)/libhwk.a
 CLIENT_LIB  = $(BUILD)/libhwoptclient.a
 RUNTIME_LIB = $(BUILD)/libhwrt.a
+POLICY_LIB  = $(BUILD)/libhwpol.a
 GEN         = $(BUILD)/gen
 ONNX_PROTO ?= /usr/lib/python3/dist-packages/onnx/onnx.proto
 DAEMON_OBJ  = $(call obj,$(DAEMON_SRC))
@@ -116,6 +118,7 @@ $(BUILD)/obj/%.o: %.c
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 $(KERNELS_LIB): $(call obj,$(KERNELS_SRC))
 $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
+$(POLICY_LIB): $(call obj,$(POLICY_SRC))
 $(RUNTIME_LIB): $(call obj,$(RUNTIME_SRC)) $(GEN)/onnx.pb-c.o
 
 # The ONNX protobuf decoder is generated from Debian's onnx.proto, and the
@@ -185,7 +188,7 @@ $(GEN)/schedlat.mode: FORCE
 	  "building without eBPF ($(SCHEDLAT_NO_BPF)); the daemon reports schedlat unavailable")
 # --- end eBPF (schedlat) ---
 
-$(BIN)/hwoptd: $(DAEMON_OBJ) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
+$(BIN)/hwoptd: $(DAEMON_OBJ) $(POLICY_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
@@ -214,7 +217,7 @@ $(BUILD)/hwoptclient.pc: clients/c/hwoptclient.pc.in FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Unit tests link the daemon's modules (all but main) and every library.
-$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(CLIENT_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIBOBJ) $(POLICY_LIB) $(CLIENT_LIB) $(RUNTIME_LIB) $(KERNELS_LIB) $(PROTO_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) \
 	  -DSRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) \

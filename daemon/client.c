@@ -6,6 +6,7 @@
 #include "dlist.h"
 #include "jobs.h"
 #include "telemetry/telemetry.h"
+#include "policy.h"
 #include "pools.h"
 
 struct client *client_new(struct hwoptd *d, uint64_t id, const struct peer_cred *cred)
@@ -39,6 +40,7 @@ void client_gone(struct hwoptd *d, struct client *c)
 {
 	c->gone = true;
 	telemetry_client_gone(d->tm, c);
+	policy_client_gone(d, c);
 	unsigned n = c->n_jobs;
 	jobs_cancel_client(d, c);
 	unsigned p = pools_destroy_client(d, c);

@@ -80,6 +80,7 @@ void config_defaults(struct hwoptd_config *c)
 	c->history = 600;
 	snprintf(c->sources, sizeof(c->sources), "all");
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9477");
+	pol_config_defaults(&c->pol);
 
 	uid_t uid = geteuid();
 	const char *xdg_run = getenv("XDG_RUNTIME_DIR");
@@ -407,7 +408,7 @@ static const struct key_def *find_key(const char *section, const char *key)
 
 static bool known_section(const char *section)
 {
-	if (strncmp(section, "model ", 6) == 0)
+	if (strncmp(section, "model ", 6) == 0 || pol_config_section(section))
 		return true;
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (strcmp(keys[i].section, section) == 0)
@@ -426,6 +427,8 @@ int config_set(struct hwoptd_config *c, const char *section, const char *key,
 		struct model_conf *m = model_section(c, section + 6, reason, rl);
 		return m ? set_model_key(m, key, value, reason, rl) : -EINVAL;
 	}
+	if (pol_config_section(section))
+		return pol_config_set(&c->pol, section, key, value, reason, rl);
 	const struct key_def *k = find_key(section, key);
 	if (!k) {
 		snprintf(reason, rl, "unknown key");
@@ -497,6 +500,8 @@ struct parse_ctx {
 	char section[64];
 	char key[64];
 	char reason[256];
+	char pol_seen[160][80]; /* "section.key" of the policy sections */
+	size_t n_pol_seen;
 };
 
 static bool repeated(struct parse_ctx *p, const char *section, const char *name)
@@ -505,6 +510,16 @@ static bool repeated(struct parse_ctx *p, const char *section, const char *name)
 						  "instances", "threads_per_instance",
 						  "max_batch", "batch_delay_us" };
 	uint64_t *seen = &p->seen, bit = 0;
+	if (pol_config_section(section)) {
+		char k[80];
+		snprintf(k, sizeof(k), "%s.%.60s", section, name);
+		for (size_t i = 0; i < p->n_pol_seen; i++)
+			if (strcmp(p->pol_seen[i], k) == 0)
+				return true;
+		if (p->n_pol_seen < sizeof(p->pol_seen) / sizeof(p->pol_seen[0]))
+			memcpy(p->pol_seen[p->n_pol_seen++], k, sizeof(k));
+		return false;
+	}
 	if (strncmp(section, "model ", 6) == 0) {
 		for (size_t i = 0; i < p->cfg->n_models; i++)
 			if (strcmp(p->cfg->models[i].name, section + 6) == 0)
@@ -612,6 +627,11 @@ int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 			return -EINVAL;
 		}
 	}
+	char why[256];
+	if (pol_config_check(&c.pol, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path ? path : "command line", why);
+		return -EINVAL;
+	}
 	*out = c;
 	return 0;
 }
@@ -639,6 +659,8 @@ static cJSON *key_json(const struct hwoptd_config *c, const struct key_def *k)
 
 cJSON *config_section_json(const struct hwoptd_config *c, const char *section)
 {
+	if (pol_config_section(section))
+		return pol_config_section_json(&c->pol, section);
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
@@ -732,4 +754,5 @@ void config_diff(const struct hwoptd_config *a, const struct hwoptd_config *b,
 		cJSON_Delete(vb);
 	}
 	models_diff(a, b, restart_required);
+	pol_config_diff(&a->pol, &b->pol, applied);
 }

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "policies/pol_config.h"
 
 #define CONFIG_SOCKET_MAX 108 /* sizeof(sun_path) */
 #define CONFIG_GROUP_MAX 64
@@ -78,6 +79,9 @@ struct hwoptd_config {
 
 	/* [metrics] */
 	char metrics_listen[CONFIG_SOCKET_MAX]; /* "" off, HOST:PORT, or a socket path */
+
+	/* [policy], [dvfs], [thermal], [battery], [autoscale], [affinity] */
+	struct pol_config pol;
 
 	struct model_conf models[CONFIG_MAX_MODELS];
 	size_t n_models;

@@ -15,6 +15,7 @@
 #include "models.h"
 #include "notify.h"
 #include "pools.h"
+#include "policy.h"
 #include "sched.h"
 #include "telemetry/telemetry.h"
 #include "topology.h"
@@ -51,7 +52,9 @@ int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
 	memcpy(next.metrics_listen, d->cfg.metrics_listen, sizeof(next.metrics_listen));
 	memcpy(next.models, d->cfg.models, sizeof(next.models));
 	next.n_models = d->cfg.n_models;
+	struct pol_config old_pol = d->cfg.pol;
 	d->cfg = next;
+	policy_config_changed(d, &old_pol);
 	d->config_loaded_at = time(NULL);
 	log_set_level(d->cfg.log_level);
 	const cJSON *it;
@@ -191,6 +194,13 @@ int daemon_run(struct hwoptd *d)
 		goto out;
 	}
 
+	/* Before any client: a journal a crash left is restored first. */
+	if (policy_start(d) < 0) {
+		log_error("out of memory");
+		d->exit_code = 1;
+		goto out;
+	}
+
 	int fd = notify_listen_fd();
 	if (fd == -EINVAL) {
 		d->exit_code = 1;
@@ -241,6 +251,8 @@ out:
 		sched_stop(d->sched);
 		sched_close_handles(d->sched);
 	}
+	/* Settings back as they were, with every job done. */
+	policy_stop(d);
 	metrics_http_close(d->http);
 	telemetry_close_handles(d->tm);
 	/* Close what is left (signals, timers) and let their callbacks run. */

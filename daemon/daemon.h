@@ -19,6 +19,7 @@ struct pool_entry;
 struct sched;
 struct telemetry;
 struct metrics_http;
+struct policy;
 
 #define DAEMON_MAX_OVERRIDES 8
 
@@ -42,10 +43,12 @@ struct hwoptd {
 	uint64_t pool_bytes;               /* all pools, those kept alive by jobs too */
 	uint64_t next_pool_id, next_job_id;
 	struct js_hist_time latency_h;     /* answered jobs, arrival to answer */
+	struct js_hist_time queue_h;       /* jobs that ran, arrival to start */
 	uint64_t jobs_ok, jobs_failed, jobs_cancelled, jobs_expired;
 
 	struct telemetry *tm;
 	struct metrics_http *http;
+	struct policy *policy;
 
 	uint64_t started_ns;               /* uv_hrtime at start */
 	time_t started_at;                 /* wall clock at start */

@@ -363,6 +363,7 @@ void jobs_finish(struct hwoptd *d, struct job *j)
 		mc->queue_us_total += (j->start_ns - j->arrival_ns) / 1000;
 		mc->compute_us_total += j->compute_ns / 1000;
 		js_time_observe(&mc->queue_h, (double)(j->start_ns - j->arrival_ns) / 1e9);
+		js_time_observe(&d->queue_h, (double)(j->start_ns - j->arrival_ns) / 1e9);
 		js_time_observe(&mc->compute_h, (double)j->compute_ns / 1e9);
 		js_batch_observe(&mc->batch_h, (double)j->batch_size);
 		if (j->outcome == 0)

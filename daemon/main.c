@@ -9,6 +9,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "simulate.h"
 
 #define DEFAULT_CONFIG "/etc/hwoptd/hwoptd.conf"
 
@@ -27,6 +28,9 @@ static void usage(FILE *f)
 		"      --sysfs-root DIR     read sysfs from DIR (overrides [telemetry] sysfs_root)\n"
 		"      --procfs-root DIR    read procfs from DIR (overrides procfs_root)\n"
 		"      --check-config FILE  check FILE and exit: 0 when valid, 1 with the error\n"
+		"      --simulate TRACE     run the policies over a trace.record file (\"-\": stdin)\n"
+		"                           and print their decisions as JSON lines; touches\n"
+		"                           nothing (the config's [policy] sections apply)\n"
 		"  -V, --version            print the version and exit\n"
 		"  -h, --help               print this help and exit\n"
 		"\n"
@@ -36,7 +40,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE_DIR = 256, OPT_CHECK, OPT_SYSFS, OPT_PROCFS };
+	enum { OPT_STATE_DIR = 256, OPT_CHECK, OPT_SYSFS, OPT_PROCFS, OPT_SIMULATE };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
@@ -45,12 +49,13 @@ int main(int argc, char **argv)
 		{ "check-config", required_argument, NULL, OPT_CHECK },
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
 		{ "procfs-root", required_argument, NULL, OPT_PROCFS },
+		{ "simulate", required_argument, NULL, OPT_SIMULATE },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct hwoptd d;
-	const char *config = NULL, *check = NULL;
+	const char *config = NULL, *check = NULL, *simulate = NULL;
 	char err[1024];
 	int c;
 
@@ -61,6 +66,7 @@ int main(int argc, char **argv)
 		case OPT_STATE_DIR: d.ov[d.n_ov++] = (struct config_override){ "state_dir", optarg, NULL }; break;
 		case 'l': d.ov[d.n_ov++] = (struct config_override){ "log_level", optarg, NULL }; break;
 		case OPT_CHECK: check = optarg; break;
+		case OPT_SIMULATE: simulate = optarg; break;
 		case OPT_SYSFS:
 			d.ov[d.n_ov++] = (struct config_override){ "sysfs_root", optarg, "telemetry" };
 			break;
@@ -90,6 +96,17 @@ int main(int argc, char **argv)
 		}
 		printf("%s: ok\n", check);
 		return 0;
+	}
+
+	if (simulate) {
+		/* Only the file named: a replay must not depend on this machine's
+		 * /etc. */
+		struct hwoptd_config cfg;
+		if (config_load(config, NULL, 0, &cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		return simulate_run(simulate, &cfg.pol, stdout, stderr);
 	}
 
 	if (!config && access(DEFAULT_CONFIG, F_OK) == 0)

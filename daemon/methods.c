@@ -31,6 +31,14 @@ static const struct {
 	{ "telemetry.get", method_telemetry_get },
 	{ "telemetry.subscribe", method_telemetry_subscribe },
 	{ "telemetry.unsubscribe", method_telemetry_unsubscribe },
+	{ "policy.get", method_policy_get },
+	{ "policy.set", method_policy_set },
+	{ "policy.explain", method_policy_explain },
+	{ "profile.get", method_profile_get },
+	{ "profile.set", method_profile_set },
+	{ "hold.add", method_hold_add },
+	{ "hold.release", method_hold_release },
+	{ "hold.list", method_hold_list },
 	{ "trace.record", method_trace_record },
 };
 

@@ -34,6 +34,15 @@ bool method_list_all(struct hwoptd *d, struct hwoptd_call *call, const cJSON *pa
 
 /* Answers invalid params when params has members outside known (NULL-ended).
  * Returns true when the call was answered. */
+void method_policy_get(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_policy_set(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_policy_explain(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_profile_get(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_profile_set(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_hold_add(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_hold_release(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+void method_hold_list(struct hwoptd *d, struct hwoptd_call *call, const cJSON *params);
+
 bool method_reject_params(struct hwoptd_call *call, const cJSON *params,
 			  const char *const *known);
 

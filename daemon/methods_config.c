@@ -31,6 +31,8 @@ void method_config_get(struct hwoptd *d, struct hwoptd_call *call, const cJSON *
 	cJSON_AddItemToObject(r, "pools", config_section_json(&d->cfg, "pools"));
 	cJSON_AddItemToObject(r, "telemetry", config_section_json(&d->cfg, "telemetry"));
 	cJSON_AddItemToObject(r, "metrics", config_section_json(&d->cfg, "metrics"));
+	for (const char *const *sec = pol_config_sections; *sec; sec++)
+		cJSON_AddItemToObject(r, *sec, config_section_json(&d->cfg, *sec));
 	cJSON_AddItemToObject(r, "models", config_models_json(&d->cfg));
 	for (size_t i = 0; i < d->n_ov; i++)
 		cJSON_AddStringToObject(ov, d->ov[i].key, d->ov[i].value);

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "models.h"
 #include "pools.h"
+#include "policy.h"
 #include "prom.h"
 #include "sched.h"
 #include "shm_pool.h"
@@ -130,6 +131,7 @@ void metrics_collect(struct hwoptd *d, struct prom *p)
 	job_metrics(d, p);
 	pool_metrics(d, p);
 	energy_metrics(d, p);
+	policy_metrics(d, p);
 	if (d->tm)
 		telemetry_metrics(d->tm, p);
 }

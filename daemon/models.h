@@ -49,6 +49,7 @@ struct model {
 	uint32_t max_batch;
 	uint64_t batch_delay_ns;
 	bool batchable;             /* max_batch > 1 and every input's dim 0 is open */
+	bool heavy;                 /* runs on performance cores (affinity policy; atomic) */
 	time_t loaded_at;
 	double load_ms;
 	struct model_counters c;    /* loop thread */

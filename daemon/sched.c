@@ -32,6 +32,8 @@ struct worker {
 	struct gang *join;         /* recruited as a helper of this gang */
 	int kick;                  /* set when taken off the idle stack (atomic) */
 	struct worker *next_idle;
+	bool parked;               /* takes no job and helps no gang (policy) */
+	uint32_t accept;           /* classes it takes, bits by class | SCHED_ACCEPT_HEAVY */
 };
 
 struct sched {
@@ -43,6 +45,10 @@ struct sched {
 	struct worker *idle;        /* stack of idle workers */
 	const struct pmu_events *pmu_ev; /* set with the workers' counters (atomic) */
 	size_t n_busy;
+	uint64_t busy_ns;           /* integral of n_busy over time, up to busy_at */
+	uint64_t busy_at;
+	size_t n_active;            /* workers not parked */
+	uint32_t classes;           /* classes that may start (bits by class) */
 	bool stopping;
 	/* finished jobs for the loop thread */
 	struct job *done, *done_tail;
@@ -56,10 +62,41 @@ struct sched {
 
 /* --- under the lock ----------------------------------------------------- */
 
-static bool job_runnable(void *ctx, const struct sq_item *it)
+/* The instances of m that may run at once: all of them with every worker
+ * active, fewer (at least one) while workers are parked. */
+static uint32_t inst_limit(const struct sched *s, const struct model *m)
+{
+	if (s->n_active >= s->n_workers)
+		return m->n_inst;
+	uint32_t n = (uint32_t)((m->n_inst * s->n_active + s->n_workers - 1) / s->n_workers);
+	return n ? n : 1;
+}
+
+static bool worker_takes(const struct worker *w, const struct sq_item *it)
 {
 	const struct job *j = (const struct job *)it;
-	return j->model->free_inst > 0;
+	if (__atomic_load_n(&j->model->heavy, __ATOMIC_RELAXED))
+		return w->accept & SCHED_ACCEPT_HEAVY;
+	return w->accept & (1u << it->cls);
+}
+
+static bool job_runnable(void *ctx, const struct sq_item *it)
+{
+	const struct worker *w = ctx;
+	const struct sched *s = w->s;
+	const struct job *j = (const struct job *)it;
+	if (!(s->classes & (1u << it->cls)) || !worker_takes(w, it))
+		return false;
+	return j->model->free_inst > 0 && j->model->n_inst - j->model->free_inst < inst_limit(s, j->model);
+}
+
+/* Busy workers integrated over time: the utilization the autoscaler reads. */
+static void busy_change(struct sched *s, long delta)
+{
+	uint64_t now = now_ns();
+	s->busy_ns += (uint64_t)s->n_busy * (now - s->busy_at);
+	s->busy_at = now;
+	s->n_busy = (size_t)((long)s->n_busy + delta);
 }
 
 static void batch_limits(void *ctx, const void *key, uint32_t *max_rows, uint64_t *delay_ns)
@@ -95,6 +132,16 @@ static bool expire(struct sched *s, uint64_t now)
 	return any;
 }
 
+static void remove_idle(struct sched *s, struct worker *w)
+{
+	for (struct worker **p = &s->idle; *p; p = &(*p)->next_idle)
+		if (*p == w) {
+			*p = w->next_idle;
+			break;
+		}
+	w->idle = false;
+}
+
 /* Takes the top idle worker off the stack, without waking it. */
 static struct worker *take_idle(struct sched *s)
 {
@@ -106,21 +153,22 @@ static struct worker *take_idle(struct sched *s)
 	return w;
 }
 
+/* An idle worker that takes it (affinity), else the top one. */
+static struct worker *take_idle_for(struct sched *s, const struct sq_item *it)
+{
+	for (struct worker *w = s->idle; w; w = w->next_idle)
+		if (worker_takes(w, it)) {
+			remove_idle(s, w);
+			return w;
+		}
+	return take_idle(s);
+}
+
 /* Ends a taken worker's spin or sleep. */
 static void wake(struct worker *w)
 {
 	__atomic_store_n(&w->kick, 1, __ATOMIC_RELEASE);
 	pthread_cond_signal(&w->cv);
-}
-
-static void remove_idle(struct sched *s, struct worker *w)
-{
-	for (struct worker **p = &s->idle; *p; p = &(*p)->next_idle)
-		if (*p == w) {
-			*p = w->next_idle;
-			break;
-		}
-	w->idle = false;
 }
 
 /* The gang's first parallel loop with more than one task: takes up to its
@@ -143,7 +191,7 @@ static unsigned recruit(struct gang *g, void *ctx)
 		n++;
 	}
 	g->helpers = n;
-	s->n_busy += n;
+	busy_change(s, (long)n);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -199,7 +247,7 @@ static struct run *start_run(struct sched *s, struct worker *w, struct sq_item *
 	r->gang.helpers = 0;
 	r->gang.recruit = recruit;
 	r->gang.recruit_ctx = r;
-	s->n_busy += 1;
+	busy_change(s, 1);
 	return r;
 }
 
@@ -211,7 +259,7 @@ static void end_run(struct sched *s, struct run *r, uint64_t now)
 	m->inst[r->inst].arena_bytes = st.arena_bytes;
 	m->inst[r->inst].busy = false;
 	m->free_inst++;
-	s->n_busy -= 1 + r->gang.helpers;
+	busy_change(s, -(long)(1 + r->gang.helpers));
 	if (r->n > 1)
 		__atomic_add_fetch(&m->c.batches, 1, __ATOMIC_RELAXED);
 	for (size_t i = 0; i < r->n; i++) {
@@ -287,11 +335,17 @@ static void *worker_main(void *arg)
 		}
 		if (s->stopping)
 			break;
+		if (w->parked) {
+			/* Parked: off the idle stack, so neither a job nor a gang
+			 * finds it, until unparked. */
+			pthread_cond_wait(&w->cv, &s->lock);
+			continue;
+		}
 		uint64_t now = now_ns();
 		bool finished = expire(s, now);
 		struct sq_item *items[RUN_MAX_JOBS];
 		uint64_t wake_at = UINT64_MAX;
-		const struct sq_ops ops = { job_runnable, batch_limits, s };
+		const struct sq_ops ops = { job_runnable, batch_limits, w };
 		size_t n = sq_pick(s->q, now, &ops, items, RUN_MAX_JOBS, &wake_at);
 		if (n) {
 			w->busy = true;
@@ -389,10 +443,13 @@ int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	s->d = d;
+	s->classes = SCHED_ALL_CLASSES;
 	hwloc_topology_t topo = hwoptd_topology_hwloc(d->topo);
 	size_t cores = count_cores(topo);
 	s->n_workers = d->cfg.workers ? d->cfg.workers : cores ? cores : 1;
 	s->q = sq_new((uint64_t)d->cfg.batch_age_ms * 1000000u);
+	s->n_active = s->n_workers;
+	s->busy_at = now_ns();
 	s->workers = calloc(s->n_workers, sizeof(*s->workers));
 	if (!s->q || !s->workers || pthread_mutex_init(&s->lock, NULL) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -415,6 +472,7 @@ int sched_start(struct hwoptd *d, struct sched **out, char *err, size_t errlen)
 		w->s = s;
 		w->index = i;
 		w->cpu = -1;
+		w->accept = SCHED_ALL_CLASSES | SCHED_ACCEPT_HEAVY;
 		pthread_cond_init(&w->cv, &ca);
 		hwloc_obj_t core = cores ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)(i % cores))
 					 : NULL;
@@ -505,7 +563,7 @@ int sched_submit(struct sched *s, struct job *j)
 	}
 	j->state = JOB_QUEUED;
 	int rc = sq_push(s->q, &j->q);
-	struct worker *w = rc == 0 ? take_idle(s) : NULL;
+	struct worker *w = rc == 0 ? take_idle_for(s, &j->q) : NULL;
 	if (w)
 		wake(w);
 	uint64_t next = j->q.deadline_ns ? sq_next_deadline(s->q) : UINT64_MAX;
@@ -582,6 +640,7 @@ cJSON *sched_json(struct sched *s)
 	cJSON *cpus = cJSON_AddArrayToObject(o, "cpus");
 	pthread_mutex_lock(&s->lock);
 	cJSON_AddNumberToObject(o, "workers", (double)s->n_workers);
+	cJSON_AddNumberToObject(o, "active", (double)s->n_active);
 	cJSON_AddNumberToObject(o, "busy", (double)s->n_busy);
 	for (int c = 0; c < SQ_N_CLASSES; c++)
 		cJSON_AddNumberToObject(q, sched_class_name((enum sched_class)c),
@@ -590,4 +649,114 @@ cJSON *sched_json(struct sched *s)
 	for (size_t i = 0; i < s->n_workers; i++)
 		cJSON_AddItemToArray(cpus, cJSON_CreateNumber(s->workers[i].cpu));
 	return o;
+}
+
+/* --- policy hooks -------------------------------------------------------- */
+
+/* Idle workers re-pick after the rules changed (a job they passed over may
+ * now be theirs). Under the lock. */
+static void wake_all_idle(struct sched *s)
+{
+	struct worker *w;
+	while ((w = take_idle(s)))
+		wake(w);
+}
+
+void sched_set_active(struct sched *s, size_t n)
+{
+	if (n < 1)
+		n = 1;
+	if (n > s->n_workers)
+		n = s->n_workers;
+	pthread_mutex_lock(&s->lock);
+	s->n_active = n;
+	for (size_t i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->workers[i];
+		bool park = i >= n;
+		if (park == w->parked)
+			continue;
+		w->parked = park;
+		if (park && w->idle)
+			remove_idle(s, w);
+		/* A running worker parks when its job ends; a waiting one now. */
+		pthread_cond_signal(&w->cv);
+	}
+	wake_all_idle(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t sched_active(struct sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->n_active;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void sched_set_classes(struct sched *s, uint32_t classes)
+{
+	pthread_mutex_lock(&s->lock);
+	s->classes = classes & SCHED_ALL_CLASSES;
+	wake_all_idle(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint32_t sched_classes(struct sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	uint32_t c = s->classes;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+void sched_set_accept(struct sched *s, size_t i, uint32_t accept)
+{
+	if (i >= s->n_workers)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->workers[i].accept = accept;
+	wake_all_idle(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int sched_pin_worker(struct sched *s, size_t i, int cpu, char *err, size_t errlen)
+{
+	if (i >= s->n_workers) {
+		snprintf(err, errlen, "no worker %zu", i);
+		return -EINVAL;
+	}
+	hwloc_topology_t topo = hwoptd_topology_hwloc(s->d->topo);
+	hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(topo, (unsigned)cpu);
+	if (!pu) {
+		snprintf(err, errlen, "no CPU %d in the topology", cpu);
+		return -EINVAL;
+	}
+	hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
+	hwloc_bitmap_t set = hwloc_bitmap_dup(core && core->cpuset ? core->cpuset : pu->cpuset);
+	if (!set) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	struct worker *w = &s->workers[i];
+	if (hwloc_set_thread_cpubind(topo, w->thread, set, 0) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot pin worker %zu to CPU %d: %s", i, cpu, strerror(e));
+		hwloc_bitmap_free(set);
+		return -e;
+	}
+	pthread_mutex_lock(&s->lock);
+	hwloc_bitmap_free(w->cpuset);
+	w->cpuset = set;
+	w->cpu = cpu;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+uint64_t sched_busy_ns(struct sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	busy_change(s, 0);
+	uint64_t v = s->busy_ns;
+	pthread_mutex_unlock(&s->lock);
+	return v;
 }

@@ -55,7 +55,27 @@ void sched_model_counts(struct sched *s, const struct model *m, unsigned *queued
 			unsigned *running);
 /* Arena bytes of m's instances as of their last runs. */
 size_t sched_model_arenas(struct sched *s, const struct model *m);
-/* {workers, busy, queued: {interactive, normal, batch}, running}. */
+/* {workers, active, busy, queued: {interactive, normal, batch}, cpus}. */
 cJSON *sched_json(struct sched *s);
+
+/* --- what the policies change (loop thread) ---
+ * Job classes as bits by enum sched_class; a worker's accept mask may also
+ * hold SCHED_ACCEPT_HEAVY (it takes the jobs of models marked heavy). */
+#define SCHED_ALL_CLASSES 7u
+#define SCHED_ACCEPT_HEAVY 8u
+/* Workers 0..n-1 take jobs; the others park once their job ends (a running
+ * job is never stopped). Models run fewer instances at once in proportion. */
+void sched_set_active(struct sched *s, size_t n);
+size_t sched_active(struct sched *s);
+/* Only these classes start (queued jobs of the others wait; deadlines
+ * still expire them). */
+void sched_set_classes(struct sched *s, uint32_t classes);
+uint32_t sched_classes(struct sched *s);
+/* Worker i takes only these classes (| SCHED_ACCEPT_HEAVY). */
+void sched_set_accept(struct sched *s, size_t i, uint32_t accept);
+/* Pins worker i to the core of CPU cpu. 0 or a negative errno with err. */
+int sched_pin_worker(struct sched *s, size_t i, int cpu, char *err, size_t errlen);
+/* Busy workers integrated over time since start, in worker-nanoseconds. */
+uint64_t sched_busy_ns(struct sched *s);
 
 #endif

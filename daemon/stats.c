@@ -1,18 +1,57 @@
 #include "stats.h"
 
 #include <math.h>
+#include <sched.h>
 
 #include "daemon.h"
+#include "models.h"
 #include "sched.h"
 #include "server.h"
 #include "telemetry/power.h"
+#include "topology.h"
+
+/* What the policies need beyond the counts: where the workers run, the
+ * daemon's cpuset, and each model's compute time (heavy or not). */
+static void add_placement(struct hwoptd *d, cJSON *o)
+{
+	cJSON *cpus = cJSON_DetachItemFromObjectCaseSensitive(o, "cpus");
+	if (cpus)
+		cJSON_AddItemToObject(o, "worker_cpus", cpus);
+	cJSON *kinds = NULL;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cpus) {
+		const char *k = hwoptd_topology_cpu_kind(d->topo, (int)c->valuedouble);
+		if (!k)
+			break;
+		if (!kinds)
+			kinds = cJSON_AddArrayToObject(o, "worker_kinds");
+		cJSON_AddItemToArray(kinds, cJSON_CreateString(k));
+	}
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "allowed_cpus");
+		for (int i = 0; a && i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				cJSON_AddItemToArray(a, cJSON_CreateNumber(i));
+	}
+	cJSON *ms = cJSON_AddArrayToObject(o, "model_compute");
+	for (struct model *m = d->models; ms && m; m = m->next) {
+		double p50 = js_time_quantile(&m->c.compute_h, NULL, 0.5);
+		if (p50 < 0)
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "model", m->conf.name);
+		cJSON_AddNumberToObject(x, "p50_seconds", p50);
+		cJSON_AddItemToArray(ms, x);
+	}
+}
 
 cJSON *stats_json(struct hwoptd *d, struct stats_prev *prev, double dt, const cJSON *power_part)
 {
 	cJSON *o = d->sched ? sched_json(d->sched) : cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "cpus");
+	add_placement(d, o);
 	struct server_stats st = { 0 };
 	if (d->srv)
 		server_get_stats(d->srv, &st);
@@ -35,7 +74,15 @@ cJSON *stats_json(struct hwoptd *d, struct stats_prev *prev, double dt, const cJ
 			cJSON_AddNumberToObject(j, "latency_p50_seconds", p50);
 			cJSON_AddNumberToObject(j, "latency_p99_seconds", p99);
 		}
+		double q95 = js_time_quantile(&d->queue_h, &prev->queue, 0.95);
+		if (q95 >= 0)
+			cJSON_AddNumberToObject(j, "queue_p95_seconds", q95);
 	}
+	uint64_t busy_ns = d->sched ? sched_busy_ns(d->sched) : 0;
+	if (prev->have && dt > 0)
+		cJSON_AddNumberToObject(o, "busy_avg", (double)(busy_ns - prev->busy_ns) / 1e9 / dt);
+	prev->busy_ns = busy_ns;
+	prev->queue = d->queue_h;
 
 	/* Joules per inference: package energy over answered jobs, where RAPL
 	 * (or another whole-package counter) exists. */

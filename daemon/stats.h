@@ -20,6 +20,8 @@ struct stats_prev {
 	struct js_hist_time latency;
 	bool have_joules;
 	double joules;
+	uint64_t busy_ns;             /* sched_busy_ns */
+	struct js_hist_time queue;    /* all models' queue times */
 };
 
 /* dt: seconds since the previous snapshot (0 for the first). power_part:

@@ -446,3 +446,22 @@ cJSON *hwoptd_topology_json(const struct hwoptd_topology *t)
 	}
 	return root;
 }
+
+const char *hwoptd_topology_cpu_kind(const struct hwoptd_topology *t, int cpu)
+{
+	hwloc_topology_t topo = hwoptd_topology_hwloc(t);
+	int nr = topo ? hwloc_cpukinds_get_nr(topo, 0) : 0;
+	if (nr < 2 || cpu < 0)
+		return NULL;
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	if (!set)
+		return NULL;
+	hwloc_bitmap_only(set, (unsigned)cpu);
+	int k = hwloc_cpukinds_get_by_cpuset(topo, set, 0);
+	hwloc_bitmap_free(set);
+	/* hwloc ranks kinds from the most power-efficient to the most
+	 * performant: the last is the performance kind. */
+	if (k < 0)
+		return NULL;
+	return k == nr - 1 ? "performance" : "efficiency";
+}

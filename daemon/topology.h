@@ -26,5 +26,8 @@ cJSON *hwoptd_topology_json(const struct hwoptd_topology *t);
 /* The loaded hwloc topology, for pinning workers. Owned by t; read-only use
  * from several threads is safe. */
 hwloc_topology_t hwoptd_topology_hwloc(const struct hwoptd_topology *t);
+/* "performance" or "efficiency" by hwloc's cpukinds for CPU cpu, NULL when
+ * hwloc knows one kind only (or not this CPU). */
+const char *hwoptd_topology_cpu_kind(const struct hwoptd_topology *t, int cpu);
 
 #endif

@@ -24,6 +24,14 @@ const struct hwopt_method hwopt_methods[] = {
 	{ "telemetry.subscribe", HWOPT_PERM_READ, "push telemetry.sample notifications every interval" },
 	{ "telemetry.unsubscribe", HWOPT_PERM_READ, "stop a telemetry subscription" },
 	{ "trace.record", HWOPT_PERM_READ, "write the next N seconds of samples to a file as JSON lines" },
+	{ "policy.get", HWOPT_PERM_READ, "policy settings and state: caps, levels, workers, actuator" },
+	{ "policy.set", HWOPT_PERM_ADMIN, "change policy settings (validated, all or nothing)" },
+	{ "policy.explain", HWOPT_PERM_READ, "recent policy decisions with their inputs and reasons" },
+	{ "profile.get", HWOPT_PERM_READ, "the power profile in force, and why" },
+	{ "profile.set", HWOPT_PERM_ADMIN, "set the base power profile" },
+	{ "hold.add", HWOPT_PERM_SUBMIT, "hold power-saver or performance while connected" },
+	{ "hold.release", HWOPT_PERM_SUBMIT, "release a profile hold" },
+	{ "hold.list", HWOPT_PERM_READ, "the profile holds of connected clients" },
 };
 
 const size_t hwopt_n_methods = sizeof(hwopt_methods) / sizeof(hwopt_methods[0]);

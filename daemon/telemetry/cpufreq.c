@@ -40,9 +40,10 @@ struct cf_priv {
 	int *scan;             /* this sample's directory listing */
 	size_t scan_n, scan_cap;
 	unsigned samples;
-	bool driver_ok, epp_avail_done;
+	bool driver_ok, epp_avail_done, gov_avail_done;
 	char driver[64];
 	char epp_avail[512];
+	char gov_avail[512];
 };
 
 /* --- helpers ------------------------------------------------------------------ */
@@ -124,7 +125,7 @@ static int sync_cpus(struct cf_priv *pv)
 	pv->n = pv->scan_n;
 	for (size_t i = 0; i < pv->n; i++)
 		pv->cpus[i] = (struct cf_cpu){ .cpu = pv->scan[i] };
-	pv->driver_ok = pv->epp_avail_done = false;
+	pv->driver_ok = pv->epp_avail_done = pv->gov_avail_done = false;
 	return 0;
 }
 
@@ -272,6 +273,12 @@ static void sample_policy(struct cf_priv *pv, struct cf_cpu *c, cJSON *o, const 
 		snprintf(rel, sizeof(rel), "%s/scaling_driver", dir);
 		pv->driver_ok = tm_read_str(root, rel, pv->driver, sizeof(pv->driver)) == 0;
 	}
+	if (!pv->gov_avail_done) {
+		snprintf(rel, sizeof(rel), "%s/scaling_available_governors", dir);
+		if (tm_read_str(root, rel, pv->gov_avail, sizeof(pv->gov_avail)) < 0)
+			pv->gov_avail[0] = '\0';
+		pv->gov_avail_done = true;
+	}
 	if (!pv->epp_avail_done && c->epp_rc == 0) {
 		snprintf(rel, sizeof(rel), "%s/energy_performance_available_preferences", dir);
 		if (tm_read_str(root, rel, pv->epp_avail, sizeof(pv->epp_avail)) < 0)
@@ -329,7 +336,7 @@ static int cf_sample(struct tm_source *s, uint64_t now_ns, cJSON *out, char *rea
 	if (pv->samples++ % REFRESH == 0) {
 		for (size_t i = 0; i < pv->n; i++)
 			pv->cpus[i].filled = false;
-		pv->driver_ok = pv->epp_avail_done = false;
+		pv->driver_ok = pv->epp_avail_done = pv->gov_avail_done = false;
 	}
 	char online_buf[1024];
 	const char *online_list =
@@ -350,6 +357,8 @@ static int cf_sample(struct tm_source *s, uint64_t now_ns, cJSON *out, char *rea
 		cJSON_AddStringToObject(out, "driver", pv->driver);
 	if (pv->epp_avail_done && pv->epp_avail[0])
 		add_word_list(out, "epp_available", pv->epp_avail);
+	if (pv->gov_avail_done && pv->gov_avail[0])
+		add_word_list(out, "governors_available", pv->gov_avail);
 	cJSON_AddItemToObject(out, "epp_cpus", epp_cpus);
 	return 0;
 }

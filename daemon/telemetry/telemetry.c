@@ -11,6 +11,7 @@
 
 #include "daemon/client.h"
 #include "daemon/daemon.h"
+#include "daemon/policy.h"
 #include "daemon/dlist.h"
 #include "daemon/log.h"
 #include "daemon/prom.h"
@@ -446,6 +447,7 @@ static void sample_done(uv_work_t *w, int status)
 	uint64_t now = mono_ns();
 	push_subs(t, s, now);
 	write_recs(t, s, now);
+	policy_on_sample(t->d);
 }
 
 static void on_tick(uv_timer_t *h)

@@ -315,6 +315,10 @@ class Daemon:
         # No metrics endpoint unless a test asks: daemons must not race for
         # the default port.
         self.sections.setdefault("metrics", {"listen": ""})
+        # The policy engine decides but changes nothing (neither sysfs,
+        # where tests point at the repository's fixtures, nor the workers)
+        # unless a test asks for it.
+        self.sections.setdefault("policy", {}).setdefault("dry_run", "true")
         write_config(self.conf, self.config_keys, self.sections)
         # rel_config: name the file relative to the daemon's cwd (tmp).
         argv = list(argv_prefix or []) + [
