@@ -50,7 +50,8 @@ struct policy {
 	uint64_t decisions_total;
 
 	uint64_t actions[POL_N_SRC][R_N];
-	char degraded[POL_N_SRC][POL_REASON]; /* the last failure, "" when fine */
+	char degraded[POL_N_SRC][512]; /* the last failure, "" when fine */
+	char degraded_setting[POL_N_SRC][128]; /* ... until this setting is written */
 	uint64_t tick_counts[TICK_BUCKETS + 1];
 	uint64_t ticks;
 	double tick_sum, tick_last;
@@ -217,10 +218,13 @@ static void apply_all(struct hwoptd *d, struct policy *p, const struct pol_input
 		if (r == R_FAILED) {
 			pol_engine_failed(p->e, a);
 			snprintf(p->degraded[a->by], sizeof(p->degraded[0]), "%s: %s", a->setting, err);
+			snprintf(p->degraded_setting[a->by], sizeof(p->degraded_setting[0]), "%s",
+				 a->setting);
 			log_warning("policy %s: %s %s -> %s failed: %s", pol_source_name(a->by),
 				    a->setting, a->from, a->to, err);
-		} else if (r == R_APPLIED && a->kind == POL_ACT_SYSFS) {
+		} else if (r == R_APPLIED && strcmp(a->setting, p->degraded_setting[a->by]) == 0) {
 			p->degraded[a->by][0] = '\0';
+			p->degraded_setting[a->by][0] = '\0';
 		}
 		if (r == R_APPLIED || r == R_ADVICE)
 			log_info("policy %s: %s %s -> %s%s: %s", pol_source_name(a->by), a->setting,
