@@ -35,6 +35,7 @@ void pol_config_defaults(struct pol_config *c)
 	c->restore_on_exit = true;
 	c->profile = POL_BALANCED;
 	c->explain_history = 256;
+	c->autotune = true;
 
 	c->dvfs = true;
 	c->idle_s = 10;
@@ -141,6 +142,7 @@ static const struct key_def keys[] = {
 	{ "policy", "restore_on_exit", K_BOOL, OFF(restore_on_exit), 0, 0 },
 	{ "policy", "profile", K_PROFILE, OFF(profile), 0, 0 },
 	{ "policy", "explain_history", K_U32, OFF(explain_history), 1, 100000 },
+	{ "policy", "autotune", K_BOOL, OFF(autotune), 0, 0 },
 
 	{ "dvfs", "enabled", K_BOOL, OFF(dvfs), 0, 0 },
 	{ "dvfs", "idle_s", K_NUM, OFF(idle_s), 0, DAY },

@@ -36,6 +36,7 @@ struct pol_config {
 	bool restore_on_exit;    /* put every setting back at exit and after a crash */
 	enum pol_profile profile;/* the base profile (profile.set changes it) */
 	uint32_t explain_history;/* decisions policy.explain keeps */
+	bool autotune;           /* measure threads per instance for each model once */
 
 	/* [dvfs] */
 	bool dvfs;

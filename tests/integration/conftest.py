@@ -319,6 +319,8 @@ class Daemon:
         # where tests point at the repository's fixtures, nor the workers)
         # unless a test asks for it.
         self.sections.setdefault("policy", {}).setdefault("dry_run", "true")
+        # Nor does it spend the first seconds of every model measuring it.
+        self.sections["policy"].setdefault("autotune", "false")
         write_config(self.conf, self.config_keys, self.sections)
         # rel_config: name the file relative to the daemon's cwd (tmp).
         argv = list(argv_prefix or []) + [

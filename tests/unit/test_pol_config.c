@@ -404,6 +404,7 @@ static void set_everything(struct pol_config *c)
 		{ "policy", "restore_on_exit", "off" },
 		{ "policy", "profile", "performance" },
 		{ "policy", "explain_history", "17" },
+		{ "policy", "autotune", "false" },
 		{ "dvfs", "enabled", "0" },
 		{ "dvfs", "idle_s", "12.25" },
 		{ "dvfs", "busy_s", "0.1" },
