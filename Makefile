@@ -106,7 +106,7 @@ KTEST_BIN   = $(patsubst tests/unit/kernels/%.c,$(BUILD)/ktests/%,$(KTEST_SRC))
 MAN_OUT     = $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 .PHONY: FORCE all deps probe run check check-unit check-integration check-conformance check-models docs-ops \
-        fuzz man install uninstall clean golden bench bench-telemetry bench-daemon bench-kernels bench-models bench-dispatch \
+        fuzz man install uninstall clean golden bench bench-telemetry bench-daemon bench-kernels bench-models bench-dispatch bench-policy \
         check-kernels check-arm
 
 all: $(BIN)/hwoptd $(BIN)/hwoptctl $(BIN)/hwopt-run man $(CLIENT_LIB) $(BUILD)/libhwoptclient.so $(BUILD)/hwoptclient.pc
@@ -360,6 +360,8 @@ install: all
 	install -m 0755 $(BIN)/hwoptctl $(DESTDIR)$(BINDIR)/hwoptctl
 	install -m 0755 $(BIN)/hwopt-run $(DESTDIR)$(BINDIR)/hwopt-run
 	install -m 0644 etc/hwoptd.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf.example
+	install -d $(DESTDIR)$(SYSCONFDIR)/hwoptd/devices
+	install -m 0644 etc/devices/*.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/devices/
 	test -e $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf || \
 	  install -m 0644 etc/hwoptd.conf $(DESTDIR)$(SYSCONFDIR)/hwoptd/hwoptd.conf
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/hwoptd.service \
@@ -381,6 +383,8 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/libhwoptclient.so.0 $(DESTDIR)$(PREFIX)/lib/libhwoptclient.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/hwoptclient.pc
 	rmdir $(DESTDIR)$(PREFIX)/include/hwopt 2>/dev/null || true
+	rm -f $(addprefix $(DESTDIR)$(SYSCONFDIR)/hwoptd/devices/,$(notdir $(wildcard etc/devices/*.conf)))
+	rmdir $(DESTDIR)$(SYSCONFDIR)/hwoptd/devices 2>/dev/null || true
 	for m in $(MAN_OUT); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 # Benchmarks print figures; no test asserts a time.
@@ -428,7 +432,12 @@ bench-models: $(BIN)/hwopt-run
 	  echo "bench-models: npm install of onnxruntime-node failed"; fi
 	$(PYTHON) bench/models.py $(BIN)/hwopt-run $(BUILD)/bench/models $(ORT_DIR)
 
-bench: bench-daemon bench-kernels bench-models bench-dispatch bench-telemetry
+bench: bench-daemon bench-kernels bench-models bench-dispatch bench-telemetry bench-policy
+
+# What a policy decision costs: replayed over a synthetic hour, and live on
+# the laptop fixture beside the telemetry sample it reads.
+bench-policy: $(BIN)/hwoptd
+	$(PYTHON) bench/policy.py --hwoptd $(BIN)/hwoptd --json $(BUILD)/bench/policy.json
 
 # What telemetry costs: per-source sample time, idle CPU over 60 s at 1 Hz
 # and scrape latency, beside Debian's node_exporter (installed here: a

@@ -167,6 +167,10 @@ extern const struct ctl_command ctl_cmd_metrics;
 extern const struct ctl_command ctl_cmd_top;
 extern const struct ctl_command ctl_cmd_telemetry;
 extern const struct ctl_command ctl_cmd_record;
+extern const struct ctl_command ctl_cmd_policy;
+extern const struct ctl_command ctl_cmd_profile;
+extern const struct ctl_command ctl_cmd_explain;
+extern const struct ctl_command ctl_cmd_simulate;
 extern const struct ctl_command ctl_cmd_shutdown;
 extern const struct ctl_command ctl_cmd_version;
 

@@ -13,6 +13,7 @@ static const struct ctl_command *const commands[] = {
 	&ctl_cmd_status,  &ctl_cmd_topology, &ctl_cmd_config, &ctl_cmd_models,    &ctl_cmd_load,
 	&ctl_cmd_unload,  &ctl_cmd_infer,    &ctl_cmd_jobs,   &ctl_cmd_cancel,    &ctl_cmd_pools,
 	&ctl_cmd_metrics, &ctl_cmd_top,      &ctl_cmd_telemetry, &ctl_cmd_record,
+	&ctl_cmd_policy,  &ctl_cmd_profile,  &ctl_cmd_explain, &ctl_cmd_simulate,
 	&ctl_cmd_shutdown, &ctl_cmd_version,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -31,6 +31,7 @@ static const struct key_def keys[] = {
 	{ "daemon", "admin_group", K_GROUP, OFF(admin_group), 0, 0, false },
 	{ "daemon", "submit_group", K_GROUP, OFF(submit_group), 0, 0, false },
 	{ "daemon", "state_dir", K_PATH, OFF(state_dir), 0, 0, true },
+	{ "daemon", "devices_dir", K_PATH, OFF(devices_dir), 0, 0, true },
 	{ "daemon", "log_level", K_LEVEL, OFF(log_level), 0, 0, false },
 	{ "daemon", "max_connections", K_U32, OFF(max_connections), 1, 65536, false },
 	{ "daemon", "max_line_bytes", K_SIZE, OFF(max_line_bytes), 4096, 1ull << 30, false },
@@ -253,12 +254,25 @@ static int set_model_key(struct model_conf *m, const char *key, const char *valu
 	}
 	if (strcmp(key, "instances") == 0)
 		return set_u32(&m->instances, value, 1, 64, reason, rl);
-	if (strcmp(key, "threads_per_instance") == 0)
-		return set_u32(&m->threads_per_instance, value, 0, 1024, reason, rl);
-	if (strcmp(key, "max_batch") == 0)
-		return set_u32(&m->max_batch, value, 1, 4096, reason, rl);
-	if (strcmp(key, "batch_delay_us") == 0)
-		return set_u32(&m->batch_delay_us, value, 0, 1000000, reason, rl);
+	/* Keys given are marked: those left out come from the device profile
+	 * or autotuning (models_load). */
+	int rc = -ENOENT;
+	uint8_t bit = 0;
+	if (strcmp(key, "threads_per_instance") == 0) {
+		rc = set_u32(&m->threads_per_instance, value, 0, 1024, reason, rl);
+		bit = MODEL_SET_THREADS;
+	} else if (strcmp(key, "max_batch") == 0) {
+		rc = set_u32(&m->max_batch, value, 1, 4096, reason, rl);
+		bit = MODEL_SET_MAX_BATCH;
+	} else if (strcmp(key, "batch_delay_us") == 0) {
+		rc = set_u32(&m->batch_delay_us, value, 0, 1000000, reason, rl);
+		bit = MODEL_SET_BATCH_DELAY;
+	}
+	if (bit) {
+		if (rc == 0)
+			m->set |= bit;
+		return rc;
+	}
 	snprintf(reason, rl, "unknown key");
 	return -ENOENT;
 }
@@ -612,6 +626,17 @@ int config_load(const char *path, const struct config_override *ov, size_t n_ov,
 					 path, line);
 			return -EINVAL;
 		}
+	}
+	/* Device profiles: beside the config file, else the system's. */
+	if (!c.devices_dir[0]) {
+		const char *slash = path ? strrchr(path, '/') : NULL;
+		if (!path)
+			snprintf(c.devices_dir, sizeof(c.devices_dir), "/etc/hwoptd/devices");
+		else if (!slash)
+			snprintf(c.devices_dir, sizeof(c.devices_dir), "devices");
+		else
+			snprintf(c.devices_dir, sizeof(c.devices_dir), "%.*s/devices",
+				 (int)(slash - path), path);
 	}
 	for (size_t i = 0; i < c.n_models; i++)
 		if (!c.models[i].path[0]) {

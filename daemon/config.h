@@ -39,7 +39,11 @@ struct model_conf {
 	uint32_t max_batch;
 	uint32_t batch_delay_us;
 	double min_cosine; /* 0: the runtime's default */
+	uint8_t set;       /* MODEL_SET_*: keys the section (or model.load) gave */
 };
+#define MODEL_SET_THREADS 1u
+#define MODEL_SET_MAX_BATCH 2u
+#define MODEL_SET_BATCH_DELAY 4u
 
 struct hwoptd_config {
 	char socket[CONFIG_SOCKET_MAX];
@@ -48,6 +52,7 @@ struct hwoptd_config {
 	char admin_group[CONFIG_GROUP_MAX];
 	gid_t admin_gid;
 	char state_dir[PATH_MAX];
+	char devices_dir[PATH_MAX]; /* device profiles; config_load resolves "" */
 	enum log_level log_level;
 	uint32_t max_connections;
 	uint64_t max_line_bytes;

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autotune.h"
+#include "devices.h"
 #include "jobs.h"
 #include "kernels_info.h"
 #include "metrics_http.h"
@@ -40,6 +42,7 @@ int daemon_reload(struct hwoptd *d, cJSON *changed, cJSON *restart_required,
 	snprintf(next.socket_group, sizeof(next.socket_group), "%s", d->cfg.socket_group);
 	next.socket_gid = d->cfg.socket_gid;
 	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
+	memcpy(next.devices_dir, d->cfg.devices_dir, sizeof(next.devices_dir));
 	/* The worker pool, telemetry, the metrics endpoint and the [model]
 	 * sections are set up at start. */
 	next.workers = d->cfg.workers;
@@ -98,6 +101,7 @@ void daemon_stop(struct hwoptd *d, const char *why)
 	notify_stopping();
 	notify_status("Stopping: %s", why);
 	telemetry_stop(d->tm); /* answers recordings, so the drain is not held up */
+	autotune_stop(d);
 	uv_timer_start(&d->grace, on_grace, d->cfg.shutdown_grace_ms, 0);
 	server_stop(d->srv, on_drained);
 }
@@ -239,7 +243,15 @@ int daemon_run(struct hwoptd *d)
 		 d->socket_activated ? "a socket passed by systemd" : d->cfg.socket, (int)getpid(),
 		 wd ? "; watchdog on" : "");
 	notify_status("Serving on %s", d->socket_activated ? "an activated socket" : d->cfg.socket);
-	models_load_config(d);
+	/* The device profile and the autotune cache fill what [model]
+	 * sections leave unset. */
+	if (devices_load(d) < 0 || autotune_init(d) < 0) {
+		log_error("out of memory");
+		d->exit_code = 1;
+		uv_stop(d->loop);
+	} else {
+		models_load_config(d);
+	}
 	notify_ready();
 
 	uv_run(d->loop, UV_RUN_DEFAULT);
@@ -262,6 +274,8 @@ out:
 	metrics_http_free(d->http);
 	telemetry_free(d->tm);
 	models_free_all(d);
+	autotune_free(d);
+	devices_free(d);
 	pools_free_all(d);
 	sched_free(d->sched);
 	server_free(d->srv);

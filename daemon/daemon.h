@@ -20,6 +20,8 @@ struct sched;
 struct telemetry;
 struct metrics_http;
 struct policy;
+struct devices;
+struct autotune;
 
 #define DAEMON_MAX_OVERRIDES 8
 
@@ -49,6 +51,8 @@ struct hwoptd {
 	struct telemetry *tm;
 	struct metrics_http *http;
 	struct policy *policy;
+	struct devices *dev;               /* the CPU and its device profile (devices.c) */
+	struct autotune *at;               /* the autotune cache (autotune.c) */
 
 	uint64_t started_ns;               /* uv_hrtime at start */
 	time_t started_at;                 /* wall clock at start */

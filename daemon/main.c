@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 		 * /etc. */
 		struct hwoptd_config cfg;
 		if (config_load(config, NULL, 0, &cfg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "hwoptd: %s\n", err);
 			return 1;
 		}
 		return simulate_run(simulate, &cfg.pol, stdout, stderr);

@@ -7,6 +7,7 @@
 #include "proto/errors.h"
 #include "proto/methods.h"
 #include "proto/rpc.h"
+#include "devices.h"
 #include "kernels_info.h"
 #include "sched.h"
 #include "topology.h"
@@ -112,9 +113,12 @@ void method_topology(struct hwoptd *d, struct hwoptd_call *call, const cJSON *pa
 		return;
 	cJSON *r = hwoptd_topology_json(d->topo);
 	cJSON *k = r ? kernels_json() : NULL;
+	cJSON *dev = k ? devices_json(d) : NULL;
 	if (k)
 		cJSON_AddItemToObject(r, "kernels", k);
-	if (!r || !k) {
+	if (dev)
+		cJSON_AddItemToObject(r, "device", dev);
+	if (!r || !k || !dev) {
 		cJSON_Delete(r);
 		call_error(call, HWOPT_E_INTERNAL, "cannot describe the topology", NULL);
 		return;

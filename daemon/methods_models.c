@@ -93,6 +93,14 @@ static int parse_load(const cJSON *params, struct model_conf *mc, struct hwopt_r
 	    param_u32(params, "max_batch", 1, 4096, &mc->max_batch, err) < 0 ||
 	    param_u32(params, "batch_delay_us", 0, 1000000, &mc->batch_delay_us, err) < 0)
 		return -1;
+	/* As a [model] section's keys: those given win over the device
+	 * profile and autotuning. */
+	if (cJSON_GetObjectItemCaseSensitive(params, "threads_per_instance"))
+		mc->set |= MODEL_SET_THREADS;
+	if (cJSON_GetObjectItemCaseSensitive(params, "max_batch"))
+		mc->set |= MODEL_SET_MAX_BATCH;
+	if (cJSON_GetObjectItemCaseSensitive(params, "batch_delay_us"))
+		mc->set |= MODEL_SET_BATCH_DELAY;
 	return 0;
 }
 

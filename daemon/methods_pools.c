@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "pools.h"
+#include "sched.h"
 #include "proto/errors.h"
 #include "proto/rpc.h"
 
@@ -39,6 +40,10 @@ void method_pool_create(struct hwoptd *d, struct hwoptd_call *call, const cJSON 
 			   "params.hugepages: must be \"auto\", \"on\" or \"off\"", NULL);
 		return;
 	}
+	/* Affinity: a pool the client did not place goes where the workers
+	 * that read it run (on a machine with more than one node). */
+	if (!cJSON_GetObjectItemCaseSensitive(params, "numa_node") && d->cfg.pol.affinity)
+		node = sched_workers_numa_node(d->sched);
 	char msg[512];
 	struct pool_entry *p;
 	int rc = pools_create(d, call_client(call), (uint64_t)bytes, huge, (int)node, &p, msg,

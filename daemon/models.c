@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autotune.h"
 #include "daemon.h"
+#include "devices.h"
 #include "dlist.h"
 #include "jobs.h"
 #include "log.h"
@@ -67,6 +69,7 @@ static void model_release(struct model *m)
 		hwrt_session_free(m->inst[i].session);
 	free(m->inst);
 	hwrt_model_free(m->rt);
+	autotune_model_free(m);
 	free(m);
 }
 
@@ -78,13 +81,26 @@ static void unlink_model(struct hwoptd *d, struct model *m)
 
 static void on_closed(uv_handle_t *h)
 {
-	model_release(h->data);
+	struct model *m = h->data;
+	/* A measurement runs on m's graph: it frees m when it ends. */
+	if (autotune_busy(m)) {
+		m->release_deferred = true;
+		return;
+	}
+	model_release(m);
+}
+
+void models_measure_done(struct model *m)
+{
+	if (m->release_deferred)
+		model_release(m);
 }
 
 /* The grace timer is the last handle a model owns. */
 static void model_destroy(struct hwoptd *d, struct model *m)
 {
 	unlink_model(d, m);
+	autotune_cancel(m);
 	if (uv_is_closing((uv_handle_t *)&m->grace)) {
 		/* Shutting down: the loop is closing every handle; free at the end. */
 		m->next = d->dead_models;
@@ -138,6 +154,7 @@ static void load_done(uv_work_t *w, int status)
 	if (m->load_call)
 		call_reply(m->load_call, models_json(d, m));
 	m->load_call = NULL;
+	autotune_model_ready(d, m);
 }
 
 /* A caller other than root may load only a file it could read itself: the
@@ -163,6 +180,50 @@ static int peer_may_read(const struct peer_cred *p, const char *path, char *err,
 		return HWOPT_E_PERMISSION;
 	}
 	return 0;
+}
+
+/* Threads, max_batch and the batch delay: what the [model] section (or
+ * model.load) gives, else for threads the autotune cache, else the device
+ * profile, else the defaults (workers / instances, 1, the conf's 500 us). */
+static void resolve_tuning(struct hwoptd *d, struct model *m)
+{
+	const struct model_conf *mc = &m->conf;
+	const struct device_profile *dp = devices_profile(d);
+	const struct device_tuning *dt = dp ? &dp->tuning : NULL;
+	uint32_t workers = (uint32_t)sched_n_workers(d->sched);
+	if (dp)
+		snprintf(m->tune_device, sizeof(m->tune_device), "%s", dp->name);
+
+	uint32_t cached = 0;
+	if (mc->threads_per_instance) {
+		m->threads = mc->threads_per_instance;
+		m->src_threads = TUNE_CONFIG;
+	} else if ((cached = autotune_lookup(d, m))) {
+		m->threads = cached;
+		m->src_threads = TUNE_AUTOTUNE;
+	} else if (dt && (dt->set & MODEL_SET_THREADS)) {
+		m->threads = dt->threads_per_instance < workers ? dt->threads_per_instance : workers;
+		m->src_threads = TUNE_DEVICE;
+	} else {
+		m->threads = workers / m->n_inst ? workers / m->n_inst : 1;
+		m->src_threads = TUNE_DEFAULT;
+	}
+	if (!m->threads)
+		m->threads = 1;
+
+	m->max_batch = mc->max_batch ? mc->max_batch : 1;
+	m->src_max_batch = (mc->set & MODEL_SET_MAX_BATCH) ? TUNE_CONFIG : TUNE_DEFAULT;
+	if (!(mc->set & MODEL_SET_MAX_BATCH) && dt && (dt->set & MODEL_SET_MAX_BATCH)) {
+		m->max_batch = dt->max_batch;
+		m->src_max_batch = TUNE_DEVICE;
+	}
+	uint32_t delay = mc->batch_delay_us;
+	m->src_delay = (mc->set & MODEL_SET_BATCH_DELAY) ? TUNE_CONFIG : TUNE_DEFAULT;
+	if (!(mc->set & MODEL_SET_BATCH_DELAY) && dt && (dt->set & MODEL_SET_BATCH_DELAY)) {
+		delay = dt->batch_delay_us;
+		m->src_delay = TUNE_DEVICE;
+	}
+	m->batch_delay_ns = (uint64_t)delay * 1000u;
 }
 
 int models_load(struct hwoptd *d, const struct model_conf *mc, struct hwoptd_call *call,
@@ -193,11 +254,7 @@ int models_load(struct hwoptd *d, const struct model_conf *mc, struct hwoptd_cal
 	m->conf = *mc;
 	m->state = MODEL_LOADING;
 	m->n_inst = mc->instances ? mc->instances : 1;
-	size_t workers = sched_n_workers(d->sched);
-	m->threads = mc->threads_per_instance ? mc->threads_per_instance
-					      : (uint32_t)(workers / m->n_inst ? workers / m->n_inst : 1);
-	m->max_batch = mc->max_batch ? mc->max_batch : 1;
-	m->batch_delay_ns = (uint64_t)mc->batch_delay_us * 1000u;
+	resolve_tuning(d, m);
 	m->load_call = call;
 	m->load_started_ns = uv_hrtime();
 	uv_timer_init(d->loop, &m->grace);
@@ -323,6 +380,30 @@ static const char *state_name(enum model_state s)
 	return s == MODEL_LOADING ? "loading" : s == MODEL_READY ? "ready" : "unloading";
 }
 
+static cJSON *source_json(const struct model *m, uint8_t src)
+{
+	char buf[80];
+	switch (src) {
+	case TUNE_CONFIG: return cJSON_CreateString("config");
+	case TUNE_AUTOTUNE: return cJSON_CreateString("autotune");
+	case TUNE_DEVICE:
+		snprintf(buf, sizeof(buf), "device:%s", m->tune_device);
+		return cJSON_CreateString(buf);
+	}
+	return cJSON_CreateString("default");
+}
+
+static void add_tuning(struct model *m, cJSON *o)
+{
+	cJSON *t = cJSON_AddObjectToObject(o, "tuning_source");
+	cJSON_AddItemToObject(t, "threads_per_instance", source_json(m, m->src_threads));
+	cJSON_AddItemToObject(t, "max_batch", source_json(m, m->src_max_batch));
+	cJSON_AddItemToObject(t, "batch_delay_us", source_json(m, m->src_delay));
+	cJSON *a = autotune_model_json(m);
+	if (a)
+		cJSON_AddItemToObject(o, "autotune", a);
+}
+
 static void add_counters(struct hwoptd *d, struct model *m, cJSON *o)
 {
 	cJSON *c = cJSON_AddObjectToObject(o, "counters");
@@ -352,8 +433,9 @@ cJSON *models_json(struct hwoptd *d, struct model *m)
 	cJSON_AddNumberToObject(o, "instances", m->n_inst);
 	cJSON_AddNumberToObject(o, "threads_per_instance", m->threads);
 	cJSON_AddNumberToObject(o, "max_batch", m->max_batch);
-	cJSON_AddNumberToObject(o, "batch_delay_us", m->conf.batch_delay_us);
+	cJSON_AddNumberToObject(o, "batch_delay_us", (double)(m->batch_delay_ns / 1000u));
 	cJSON_AddBoolToObject(o, "batchable", m->batchable);
+	add_tuning(m, o);
 	add_counters(d, m, o);
 	if (m->state == MODEL_LOADING)
 		return o;

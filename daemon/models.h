@@ -21,6 +21,11 @@ struct hwoptd;
 
 enum model_state { MODEL_LOADING, MODEL_READY, MODEL_UNLOADING };
 
+/* Where a model's threads, max_batch and batch delay came from. */
+enum tune_source { TUNE_DEFAULT, TUNE_CONFIG, TUNE_DEVICE, TUNE_AUTOTUNE };
+
+struct autotune_model;
+
 struct model_instance {
 	struct hwrt_session *session;
 	bool busy;                  /* scheduler lock */
@@ -50,6 +55,12 @@ struct model {
 	uint64_t batch_delay_ns;
 	bool batchable;             /* max_batch > 1 and every input's dim 0 is open */
 	bool heavy;                 /* runs on performance cores (affinity policy; atomic) */
+	/* tuning (loop thread): the sources of threads, max_batch and
+	 * batch_delay_ns; TUNE_DEVICE names the profile in tune_device */
+	uint8_t src_threads, src_max_batch, src_delay;
+	char tune_device[64];
+	struct autotune_model *at;  /* autotune.c's: cache key, figures, measurement */
+	bool release_deferred;      /* closed while measured: freed when that ends */
 	time_t loaded_at;
 	double load_ms;
 	struct model_counters c;    /* loop thread */
@@ -79,6 +90,9 @@ int models_load(struct hwoptd *d, const struct model_conf *mc, struct hwoptd_cal
 /* Stops new jobs; answers call once the model has no job left. */
 void models_unload(struct hwoptd *d, struct model *m, uint32_t grace_ms, struct hwoptd_call *call);
 struct model *models_find(struct hwoptd *d, const char *name);
+/* A measurement that held m has ended: frees m if it was unloaded
+ * meanwhile (loop thread). */
+void models_measure_done(struct model *m);
 /* A job of m has ended (loop thread). */
 void models_job_done(struct hwoptd *d, struct model *m);
 /* The model.list entry. */

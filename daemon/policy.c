@@ -12,7 +12,9 @@
 #include "log.h"
 #include "models.h"
 #include "policies/actuator.h"
+#include "policies/battery.h"
 #include "policies/engine.h"
+#include "policies/thermal.h"
 #include "prom.h"
 #include "sched.h"
 #include "telemetry/telemetry.h"
@@ -100,7 +102,7 @@ int policy_start(struct hwoptd *d)
 				   &p->restored_at_start, p->act_err, sizeof(p->act_err));
 	if (rc < 0) {
 		p->act = NULL;
-		log_warning("policy: no writes (advice only): %s", p->act_err);
+		log_warning("policy: settings cannot be written (each write fails): %s", p->act_err);
 	} else if (p->restored_at_start) {
 		log_warning("policy: restored %u settings a previous run left changed (%s)",
 			    p->restored_at_start, pol_actuator_journal_path(p->act));
@@ -320,6 +322,8 @@ static void release_all(struct hwoptd *d, struct policy *p, const char *why)
 	}
 	for (struct model *m = d->models; m; m = m->next)
 		__atomic_store_n(&m->heavy, false, __ATOMIC_RELAXED);
+	memset(p->degraded, 0, sizeof(p->degraded));
+	memset(p->degraded_setting, 0, sizeof(p->degraded_setting));
 	struct pol_engine *e = pol_engine_new();
 	if (e) {
 		pol_engine_free(p->e);
@@ -426,17 +430,28 @@ cJSON *policy_profile_json(const struct hwoptd *d)
 {
 	const struct policy *p = d->policy;
 	cJSON *o = cJSON_CreateObject();
-	const struct pol_plan *pl = p ? pol_engine_plan(p->e) : NULL;
-	const struct pol_inputs *in = p ? pol_engine_inputs(p->e) : NULL;
 	bool ticked = p && pol_engine_ticks(p->e) > 0;
-	cJSON_AddStringToObject(o, "active", pol_profile_name(ticked ? pl->profile : d->cfg.pol.profile));
-	cJSON_AddStringToObject(o, "base", pol_profile_name(d->cfg.pol.profile));
-	cJSON_AddStringToObject(o, "reason", ticked ? pl->profile_why.why
-					      : d->cfg.pol.enabled ? "no telemetry sample yet"
-								   : "policies are disabled");
 	struct pol_holds h = { 0, 0 };
 	if (p)
 		count_holds(p, &h);
+	/* The profile as it stands now, holds and base included: decided
+	 * again from the last plan's safety caps, so an answer to profile.set
+	 * or hold.add already shows its effect. */
+	enum pol_profile active = d->cfg.pol.profile;
+	char reason[POL_REASON];
+	snprintf(reason, sizeof(reason), "%s", !d->cfg.pol.enabled ? "policies are disabled"
+						: ticked ? "" : "no telemetry sample yet");
+	struct pol_plan *pl = ticked ? malloc(sizeof(*pl)) : NULL;
+	if (pl) {
+		memcpy(pl, pol_engine_plan(p->e), sizeof(*pl));
+		pol_profile_step(&d->cfg.pol, pol_engine_inputs(p->e), d->cfg.pol.profile, &h, pl);
+		active = pl->profile;
+		snprintf(reason, sizeof(reason), "%s", pl->profile_why.why);
+		free(pl);
+	}
+	cJSON_AddStringToObject(o, "active", pol_profile_name(active));
+	cJSON_AddStringToObject(o, "base", pol_profile_name(d->cfg.pol.profile));
+	cJSON_AddStringToObject(o, "reason", reason);
 	cJSON *hs = cJSON_AddObjectToObject(o, "holds");
 	cJSON_AddNumberToObject(hs, "power-saver", h.power_saver);
 	cJSON_AddNumberToObject(hs, "performance", h.performance);
@@ -444,6 +459,7 @@ cJSON *policy_profile_json(const struct hwoptd *d)
 	for (int i = 0; i < POL_N_PROFILES; i++)
 		cJSON_AddItemToArray(ch, cJSON_CreateString(pol_profile_name((enum pol_profile)i)));
 	if (ticked) {
+		const struct pol_inputs *in = pol_engine_inputs(p->e);
 		cJSON_AddStringToObject(o, "style", pol_cpufreq_style_name(pol_cpufreq_style(in)));
 		if (in->driver[0])
 			cJSON_AddStringToObject(o, "driver", in->driver);
@@ -478,7 +494,10 @@ cJSON *policy_json(const struct hwoptd *d)
 		cJSON_AddNumberToObject(act, "failures_total", (double)st.failures);
 		cJSON_AddNumberToObject(act, "settings_held", st.held);
 		cJSON_AddNumberToObject(act, "restored_at_start", p->restored_at_start);
-		cJSON_AddItemToObject(act, "settings", pol_actuator_json(p->act));
+		cJSON *aj = pol_actuator_json(p->act);
+		cJSON *list = aj ? cJSON_DetachItemFromObjectCaseSensitive(aj, "settings") : NULL;
+		cJSON_AddItemToObject(act, "settings", list ? list : cJSON_CreateArray());
+		cJSON_Delete(aj);
 	} else {
 		cJSON_AddBoolToObject(act, "available", false);
 		cJSON_AddStringToObject(act, "reason", p->act_err);
@@ -577,6 +596,22 @@ void policy_metrics(const struct hwoptd *d, struct prom *pr)
 			    "The frequency cap in force, as a fraction of each CPU's maximum.");
 		prom_sample(pr, "hwopt_policy_freq_cap_ratio",
 			    fmin(pl->freq_cap_ratio, pl->mem_cap_ratio), NULL);
+		const struct pol_thermal_state *th = pol_engine_thermal(p->e);
+		prom_family(pr, "hwopt_policy_thermal_level", PROM_GAUGE,
+			    "The thermal policy's escalation level (0: none), critical apart.");
+		prom_sample(pr, "hwopt_policy_thermal_level", th->level, "critical",
+			    th->critical ? "true" : "false", NULL);
+		const struct pol_battery_state *bat = pol_engine_battery(p->e);
+		prom_family(pr, "hwopt_policy_battery_level", PROM_GAUGE,
+			    "The battery policy's level in force (1) by name.");
+		for (int l = POL_BAT_NORMAL; l <= POL_BAT_CRITICAL; l++)
+			prom_sample(pr, "hwopt_policy_battery_level", bat->level == (enum pol_battery_level)l,
+				    "level", pol_battery_level_name((enum pol_battery_level)l), NULL);
+		prom_family(pr, "hwopt_policy_battery_time_remaining_seconds", PROM_GAUGE,
+			    "Battery time left on battery, and how it was estimated.");
+		if (!isnan(bat->time_remaining_s) && bat->time_source)
+			prom_sample(pr, "hwopt_policy_battery_time_remaining_seconds",
+				    bat->time_remaining_s, "source", bat->time_source, NULL);
 		prom_family(pr, "hwopt_policy_worker_cap", PROM_GAUGE,
 			    "Active workers allowed by the thermal and battery caps.");
 		if (pl->worker_cap != UINT32_MAX)

@@ -20,8 +20,8 @@ struct prom;
 struct policy;
 
 /* Opens the actuator (restoring what a crashed run left in its journal).
- * Never fails the daemon: without a usable state directory the engine runs
- * in advice mode and policy.get says why. */
+ * Never fails the daemon: without a usable state directory every sysfs
+ * write fails (counted, the policy degraded) and policy.get says why. */
 int policy_start(struct hwoptd *d);
 /* Puts every setting back (restore_on_exit) and frees. */
 void policy_stop(struct hwoptd *d);

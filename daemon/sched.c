@@ -609,6 +609,13 @@ int sched_worker_cpu(const struct sched *s, size_t i)
 	return i < s->n_workers ? s->workers[i].cpu : -1;
 }
 
+void sched_set_model_threads(struct sched *s, struct model *m, uint32_t threads)
+{
+	pthread_mutex_lock(&s->lock);
+	m->threads = threads ? threads : 1;
+	pthread_mutex_unlock(&s->lock);
+}
+
 size_t sched_model_arenas(struct sched *s, const struct model *m)
 {
 	size_t total = 0;
@@ -750,6 +757,28 @@ int sched_pin_worker(struct sched *s, size_t i, int cpu, char *err, size_t errle
 	w->cpu = cpu;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+int sched_workers_numa_node(struct sched *s)
+{
+	hwloc_topology_t topo = hwoptd_topology_hwloc(s->d->topo);
+	if (hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE) < 2)
+		return -1;
+	hwloc_bitmap_t cpus = hwloc_bitmap_alloc(), nodes = hwloc_bitmap_alloc();
+	int node = -1;
+	if (cpus && nodes) {
+		pthread_mutex_lock(&s->lock);
+		for (size_t i = 0; i < s->n_active; i++)
+			if (s->workers[i].cpuset)
+				hwloc_bitmap_or(cpus, cpus, s->workers[i].cpuset);
+		pthread_mutex_unlock(&s->lock);
+		hwloc_cpuset_to_nodeset(topo, cpus, nodes);
+		if (hwloc_bitmap_weight(nodes) == 1)
+			node = hwloc_bitmap_first(nodes);
+	}
+	hwloc_bitmap_free(cpus);
+	hwloc_bitmap_free(nodes);
+	return node;
 }
 
 uint64_t sched_busy_ns(struct sched *s)

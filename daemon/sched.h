@@ -53,6 +53,9 @@ int sched_worker_cpu(const struct sched *s, size_t i);
 /* Under the lock: how many of m's jobs are queued and running. */
 void sched_model_counts(struct sched *s, const struct model *m, unsigned *queued,
 			unsigned *running);
+/* Sets the workers one job of m may use (>= 1), under the lock: jobs
+ * that start from now on take it (autotuning). */
+void sched_set_model_threads(struct sched *s, struct model *m, uint32_t threads);
 /* Arena bytes of m's instances as of their last runs. */
 size_t sched_model_arenas(struct sched *s, const struct model *m);
 /* {workers, active, busy, queued: {interactive, normal, batch}, cpus}. */
@@ -75,6 +78,9 @@ uint32_t sched_classes(struct sched *s);
 void sched_set_accept(struct sched *s, size_t i, uint32_t accept);
 /* Pins worker i to the core of CPU cpu. 0 or a negative errno with err. */
 int sched_pin_worker(struct sched *s, size_t i, int cpu, char *err, size_t errlen);
+/* The NUMA node (OS index) all active workers run on, -1 when they span
+ * several or the machine has one node only (nothing to place). */
+int sched_workers_numa_node(struct sched *s);
 /* Busy workers integrated over time since start, in worker-nanoseconds. */
 uint64_t sched_busy_ns(struct sched *s);
 

@@ -110,12 +110,12 @@ void pol_affinity_step(const struct pol_config *c, const struct pol_inputs *in,
 		p->accept[w] = POL_CLASS_ALL | POL_ACCEPT_HEAVY;
 		p->pin_cpu[w] = -1;
 	}
-	repin(in, p);
 	if (!c->affinity) {
 		if (!p->placement_why.set)
 			pol_why_set(&p->placement_why, POL_SRC_AFFINITY, "affinity off: every worker takes every job");
 		return;
 	}
+	repin(in, p);
 	if (!st->hybrid) {
 		if (!p->placement_why.set)
 			pol_why_set(&p->placement_why, POL_SRC_AFFINITY,

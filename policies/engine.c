@@ -11,14 +11,17 @@
 #include "policies/dvfs.h"
 #include "policies/thermal.h"
 
-/* What the engine last commanded for one CPU ("" not yet known). */
+/* What the engine last commanded for one CPU ("" not yet known), and a
+ * value that failed (not tried again while the plan still wants it). */
 struct cmd_cpu {
 	int cpu;
 	char governor[POL_WORD], epp[POL_WORD], max_khz[24];
+	char refused_governor[POL_WORD], refused_epp[POL_WORD], refused_max_khz[24];
 	int max_by;   /* the policy whose cap set max_khz, -1: none */
 };
 
-#define MAX_ACTIONS (3 * POL_MAX_CPUS + 2 * POL_MAX_WORKERS + POL_MAX_NOTES + 8)
+#define MAX_ACTIONS \
+	(3 * POL_MAX_CPUS + 2 * POL_MAX_WORKERS + POL_MAX_MODELS + POL_MAX_NOTES + 8)
 
 struct pol_engine {
 	struct pol_thermal_state thermal;
@@ -35,11 +38,15 @@ struct pol_engine {
 	struct cmd_cpu cpus[POL_MAX_CPUS];
 	size_t n_cpus;
 	char platform[POL_WORD];
+	char platform_refused[POL_WORD];
 	int profile;          /* -1: none yet */
 	uint32_t active;      /* 0: not yet */
 	uint32_t classes;
+	enum pol_source classes_by; /* who restricted them */
 	uint32_t accept[POL_MAX_WORKERS];
 	int pin[POL_MAX_WORKERS];
+	uint32_t active_refused;            /* 0: none */
+	int pin_refused[POL_MAX_WORKERS];   /* -1: none */
 	bool have_workers;
 	char heavy[POL_MAX_MODELS][POL_MODEL_NAME]; /* models commanded heavy */
 	size_t n_heavy;
@@ -76,6 +83,8 @@ struct pol_engine *pol_engine_new(void)
 	e->last_time = NAN;
 	e->profile = -1;
 	e->classes = POL_CLASS_ALL;
+	for (size_t w = 0; w < POL_MAX_WORKERS; w++)
+		e->pin_refused[w] = -1;
 	return e;
 }
 
@@ -193,14 +202,18 @@ static struct cmd_cpu *cmd_cpu(struct pol_engine *e, int cpu)
 }
 
 /* One sysfs setting: commanded starts as observed; an action when the
- * target differs from what was commanded. */
-static void setting(struct pol_engine *e, char *cmd, size_t cmdlen, const char *observed,
-		    const char *target, const char *rel, int index, const struct pol_why *w,
-		    enum pol_source dflt)
+ * target differs from what was commanded, unless the target is the value
+ * that failed last (refused, same size as cmd): that one is tried again
+ * only after the plan wanted something else. */
+static void setting(struct pol_engine *e, char *cmd, char *refused, size_t cmdlen,
+		    const char *observed, const char *target, const char *rel, int index,
+		    const struct pol_why *w, enum pol_source dflt)
 {
 	if (!cmd[0])
 		snprintf(cmd, cmdlen, "%s", observed);
-	if (!target[0] || strcmp(cmd, target) == 0)
+	if (refused[0] && strcmp(refused, target) != 0)
+		refused[0] = '\0';
+	if (!target[0] || strcmp(cmd, target) == 0 || refused[0])
 		return;
 	struct pol_action *a = add(e, POL_ACT_SYSFS, w, dflt);
 	if (!a)
@@ -237,13 +250,13 @@ static void diff_cpus(struct pol_engine *e)
 		if (!cc)
 			continue;
 		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cpufreq/scaling_governor", c->cpu);
-		setting(e, cc->governor, sizeof(cc->governor), c->governor, t->governor, rel, c->cpu,
-			&t->why, POL_SRC_PROFILE);
+		setting(e, cc->governor, cc->refused_governor, sizeof(cc->governor), c->governor,
+			t->governor, rel, c->cpu, &t->why, POL_SRC_PROFILE);
 		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cpufreq/energy_performance_preference",
 			 c->cpu);
 		if (c->epp[0])
-			setting(e, cc->epp, sizeof(cc->epp), c->epp, t->epp, rel, c->cpu, &t->why,
-				POL_SRC_PROFILE);
+			setting(e, cc->epp, cc->refused_epp, sizeof(cc->epp), c->epp, t->epp, rel,
+				c->cpu, &t->why, POL_SRC_PROFILE);
 		if (isnan(t->max_hz) || isnan(c->max_hz))
 			continue;
 		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cpufreq/scaling_max_freq", c->cpu);
@@ -258,13 +271,15 @@ static void diff_cpus(struct pol_engine *e)
 			w = &lifted;
 		}
 		size_t before = e->n_acts;
-		setting(e, cc->max_khz, sizeof(cc->max_khz), obs, to, rel, c->cpu, w, POL_SRC_PROFILE);
+		setting(e, cc->max_khz, cc->refused_max_khz, sizeof(cc->max_khz), obs, to, rel, c->cpu,
+			w, POL_SRC_PROFILE);
 		if (e->n_acts > before)
 			cc->max_by = w == &t->why || w == &lifted ? -1 : (int)w->by;
 	}
 	if (in->platform_profile_available)
-		setting(e, e->platform, sizeof(e->platform), in->platform_profile, p->platform_profile,
-			"firmware/acpi/platform_profile", -1, &p->platform_why, POL_SRC_PROFILE);
+		setting(e, e->platform, e->platform_refused, sizeof(e->platform), in->platform_profile,
+			p->platform_profile, "firmware/acpi/platform_profile", -1, &p->platform_why,
+			POL_SRC_PROFILE);
 }
 
 static void class_names(uint32_t m, char *buf, size_t len)
@@ -295,7 +310,9 @@ static void diff_workers(struct pol_engine *e)
 		}
 		e->have_workers = true;
 	}
-	if (p->active_workers && p->active_workers != e->active) {
+	if (e->active_refused && p->active_workers != e->active_refused)
+		e->active_refused = 0;
+	if (p->active_workers && p->active_workers != e->active && !e->active_refused) {
 		struct pol_action *a = add(e, POL_ACT_WORKERS, &p->active_why, POL_SRC_AUTOSCALE);
 		if (a) {
 			snprintf(a->setting, sizeof(a->setting), "workers.active");
@@ -309,9 +326,11 @@ static void diff_workers(struct pol_engine *e)
 		struct pol_why lifted;
 		const struct pol_why *w = &p->classes_why;
 		if (p->classes == POL_CLASS_ALL) {
-			pol_why_set(&lifted, e->plan.classes_why.set ? e->plan.classes_why.by : POL_SRC_THERMAL,
-				    "no cap holds job classes back");
+			pol_why_set(&lifted, e->classes_by, "%s cap on job classes lifted",
+				    pol_source_name(e->classes_by));
 			w = &lifted;
+		} else if (w->set) {
+			e->classes_by = w->by;
 		}
 		struct pol_action *a = add(e, POL_ACT_CLASSES, w, POL_SRC_THERMAL);
 		if (a) {
@@ -334,7 +353,9 @@ static void diff_workers(struct pol_engine *e)
 				e->accept[w] = p->accept[w];
 			}
 		}
-		if (p->pin_cpu[w] >= 0 && p->pin_cpu[w] != e->pin[w]) {
+		if (e->pin_refused[w] >= 0 && p->pin_cpu[w] != e->pin_refused[w])
+			e->pin_refused[w] = -1;
+		if (p->pin_cpu[w] >= 0 && p->pin_cpu[w] != e->pin[w] && e->pin_refused[w] < 0) {
 			struct pol_action *a = add(e, POL_ACT_PIN, &p->placement_why, POL_SRC_AFFINITY);
 			if (a) {
 				snprintf(a->setting, sizeof(a->setting), "worker.%zu.cpu", w);
@@ -385,7 +406,7 @@ static void diff_heavy(struct pol_engine *e, const struct pol_config *c)
 			 in->models[m].name, in->models[m].compute_p50_s * 1000, c->heavy_ms);
 		if (was) {
 			e->heavy[at][0] = '\0';
-			memcpy(e->heavy[at], e->heavy[--e->n_heavy], sizeof(e->heavy[at]));
+			memmove(e->heavy[at], e->heavy[--e->n_heavy], sizeof(e->heavy[at]));
 		} else if (e->n_heavy < POL_MAX_MODELS) {
 			memcpy(e->heavy[e->n_heavy++], in->models[m].name, POL_MODEL_NAME);
 		} else {
@@ -402,7 +423,7 @@ static void diff_heavy(struct pol_engine *e, const struct pol_config *c)
 			i++;
 			continue;
 		}
-		memcpy(e->heavy[i], e->heavy[--e->n_heavy], sizeof(e->heavy[i]));
+		memmove(e->heavy[i], e->heavy[--e->n_heavy], sizeof(e->heavy[i]));
 	}
 }
 
@@ -478,13 +499,20 @@ size_t pol_engine_tick(struct pol_engine *e, const struct pol_config *c, const s
 	struct pol_plan *p = &e->plan;
 	pol_plan_init(p, in, c->profile);
 	/* Safety first: the caps they set bind everything after. */
+	/* A policy switched off forgets its state: back on, it starts afresh. */
 	if (c->thermal)
 		pol_thermal_step(c, in, &e->thermal, p);
+	else
+		pol_thermal_init(&e->thermal);
 	if (c->battery)
 		pol_battery_step(c, in, &e->battery, p);
+	else
+		pol_battery_init(&e->battery);
 	pol_profile_step(c, in, c->profile, h ? h : &none, p);
 	if (c->dvfs)
 		pol_dvfs_step(c, in, &e->dvfs, p);
+	else
+		pol_dvfs_init(&e->dvfs);
 	pol_cpufreq_targets(c, in, p);
 	pol_autoscale_step(c, in, &e->autoscale, p);
 	pol_affinity_step(c, in, &e->affinity, p);
@@ -500,12 +528,12 @@ size_t pol_engine_tick(struct pol_engine *e, const struct pol_config *c, const s
 
 void pol_engine_failed(struct pol_engine *e, const struct pol_action *a)
 {
-	char *cmd = NULL;
+	char *cmd = NULL, *refused = NULL;
 	size_t len = 0;
 	switch (a->kind) {
 	case POL_ACT_SYSFS: {
 		if (strcmp(a->setting, "firmware/acpi/platform_profile") == 0) {
-			cmd = e->platform;
+			cmd = e->platform, refused = e->platform_refused;
 			len = sizeof(e->platform);
 			break;
 		}
@@ -513,25 +541,30 @@ void pol_engine_failed(struct pol_engine *e, const struct pol_action *a)
 		if (!cc)
 			return;
 		if (strstr(a->setting, "scaling_governor"))
-			cmd = cc->governor, len = sizeof(cc->governor);
+			cmd = cc->governor, refused = cc->refused_governor, len = sizeof(cc->governor);
 		else if (strstr(a->setting, "energy_performance_preference"))
-			cmd = cc->epp, len = sizeof(cc->epp);
+			cmd = cc->epp, refused = cc->refused_epp, len = sizeof(cc->epp);
 		else if (strstr(a->setting, "scaling_max_freq"))
-			cmd = cc->max_khz, len = sizeof(cc->max_khz);
+			cmd = cc->max_khz, refused = cc->refused_max_khz, len = sizeof(cc->max_khz);
 		break;
 	}
 	case POL_ACT_WORKERS:
 		e->active = (uint32_t)strtoul(a->from, NULL, 10);
+		e->active_refused = a->value;
 		return;
 	case POL_ACT_PIN:
-		if (a->index >= 0 && a->index < POL_MAX_WORKERS)
+		if (a->index >= 0 && a->index < POL_MAX_WORKERS) {
 			e->pin[a->index] = atoi(a->from);
+			e->pin_refused[a->index] = (int)a->value;
+		}
 		return;
 	default:
 		return;
 	}
-	if (cmd && strlen(a->from) < len)
+	if (cmd && strlen(a->from) < len && strlen(a->to) < len) {
 		memcpy(cmd, a->from, strlen(a->from) + 1);
+		memcpy(refused, a->to, strlen(a->to) + 1);
+	}
 }
 
 const struct pol_plan *pol_engine_plan(const struct pol_engine *e)
@@ -542,6 +575,16 @@ const struct pol_plan *pol_engine_plan(const struct pol_engine *e)
 const struct pol_inputs *pol_engine_inputs(const struct pol_engine *e)
 {
 	return &e->in;
+}
+
+const struct pol_thermal_state *pol_engine_thermal(const struct pol_engine *e)
+{
+	return &e->thermal;
+}
+
+const struct pol_battery_state *pol_engine_battery(const struct pol_engine *e)
+{
+	return &e->battery;
 }
 
 uint64_t pol_engine_ticks(const struct pol_engine *e)

@@ -65,8 +65,15 @@ const struct pol_plan *pol_engine_plan(const struct pol_engine *e);
 const struct pol_inputs *pol_engine_inputs(const struct pol_engine *e);
 uint64_t pol_engine_ticks(const struct pol_engine *e);
 
-/* Seconds spent with a frequency cap, by the policy whose cap won:
- * thermal, battery, and "memory_bound" (DVFS) - out[POL_N_SRC] by source. */
+/* The thermal and battery policies' state (levels, estimates). */
+struct pol_thermal_state;
+struct pol_battery_state;
+const struct pol_thermal_state *pol_engine_thermal(const struct pol_engine *e);
+const struct pol_battery_state *pol_engine_battery(const struct pol_engine *e);
+
+/* Seconds spent under a cap (frequency, workers, job classes or forced
+ * power-saver), by the policy that set it: thermal, battery, and the DVFS
+ * memory-bound frequency cap - out[POL_N_SRC] by source. */
 void pol_engine_throttled(const struct pol_engine *e, double out[POL_N_SRC]);
 
 /* {profile, caps, thermal, battery, dvfs, autoscale, affinity}: the state

@@ -150,30 +150,6 @@ static void parse_battery(const cJSON *p, struct pol_inputs *in)
 	}
 }
 
-static double sum_package_joules(const cJSON *p)
-{
-	/* Packages (zones without a parent) are summed; psys only when no
-	 * package could be read, as the daemon's own tm_power_package_joules. */
-	double pkg = 0, psys = NAN;
-	bool any = false;
-	const cJSON *z;
-	cJSON_ArrayForEach(z, get(p, "zones")) {
-		if (cJSON_IsString(get(z, "parent")))
-			continue;
-		double j = num(z, "energy_joules");
-		if (isnan(j))
-			continue;
-		const cJSON *n = get(z, "name");
-		if (cJSON_IsString(n) && strcmp(n->valuestring, "psys") == 0) {
-			psys = j;
-			continue;
-		}
-		pkg += j;
-		any = true;
-	}
-	return any ? pkg : psys;
-}
-
 static double count_of(const cJSON *counts, const char *name)
 {
 	return num(counts, name);
@@ -224,7 +200,11 @@ static size_t int_list(const cJSON *arr, int *out, size_t max)
 	cJSON_ArrayForEach(v, arr) {
 		if (n == max)
 			break;
-		out[n++] = cJSON_IsNumber(v) ? (int)v->valuedouble : -1;
+		/* a number out of int's range is no CPU (and casting it is undefined) */
+		out[n++] = cJSON_IsNumber(v) && v->valuedouble > -2147483649.0 &&
+					   v->valuedouble < 2147483648.0
+				   ? (int)v->valuedouble
+				   : -1;
 	}
 	return n;
 }
@@ -257,7 +237,11 @@ static void parse_daemon(const cJSON *p, struct pol_inputs *in)
 				       : strcmp(k->valuestring, "efficiency") == 0  ? 2
 										    : 0;
 	}
-	in->n_allowed_cpus = int_list(get(p, "allowed_cpus"), in->allowed_cpus, POL_MAX_CPUS);
+	/* A cpuset larger than the list holds is not known: a worker pinned past
+	 * the cut would look as if the cpuset had lost its CPU. */
+	const cJSON *allowed = get(p, "allowed_cpus");
+	if (cJSON_GetArraySize(allowed) <= POL_MAX_CPUS)
+		in->n_allowed_cpus = int_list(allowed, in->allowed_cpus, POL_MAX_CPUS);
 	const cJSON *m;
 	cJSON_ArrayForEach(m, get(p, "model_compute")) {
 		const cJSON *name = get(m, "model");
@@ -274,7 +258,6 @@ static void parse_daemon(const cJSON *p, struct pol_inputs *in)
 int pol_inputs_parse(const cJSON *snap, struct pol_inputs *in, char *err, size_t errlen)
 {
 	memset(in, 0, sizeof(*in));
-	in->package_joules = NAN;
 	in->cycles = in->instructions = in->cache_references = in->cache_misses = NAN;
 	in->busy = in->busy_avg = in->jobs_per_s = in->latency_p99_s = NAN;
 	in->queue_p95_s = in->joules_per_inference = NAN;
@@ -286,7 +269,7 @@ int pol_inputs_parse(const cJSON *snap, struct pol_inputs *in, char *err, size_t
 	}
 	in->time = t->valuedouble;
 	double seq = num(snap, "seq");
-	in->seq = seq >= 0 ? (uint64_t)seq : 0;
+	in->seq = seq >= 0 && seq < 18446744073709551616.0 ? (uint64_t)seq : 0;
 	double iv = num(snap, "interval_ms");
 	in->interval_s = iv > 0 ? iv / 1000.0 : 1.0;
 	const cJSON *src = get(snap, "sources");
@@ -297,8 +280,6 @@ int pol_inputs_parse(const cJSON *snap, struct pol_inputs *in, char *err, size_t
 		parse_thermal(p, in);
 	if ((p = part(src, "battery")))
 		parse_battery(p, in);
-	if ((p = part(src, "power")))
-		in->package_joules = sum_package_joules(p);
 	if ((p = part(src, "perf")))
 		parse_perf(p, in);
 	else if (cJSON_IsObject(get(src, "perf")))

@@ -84,8 +84,6 @@ struct pol_inputs {
 	char platform_choices[POL_MAX_CHOICES][POL_WORD];
 	size_t n_platform_choices;
 
-	/* power: package joules (cumulative), NAN when unknown */
-	double package_joules;
 
 	/* perf: the workers' counts summed (cumulative since the daemon
 	 * started; NAN when an event is not counted) */

@@ -11,10 +11,30 @@ from conftest import check_error, check_status, connect, version
 ALL_METHODS = {"hello", "status", "topology", "config.get", "config.reload", "shutdown",
                "model.load", "model.unload", "model.list", "infer", "job.list", "job.cancel",
                "pool.create", "pool.alloc", "pool.free", "pool.destroy", "pool.list",
-               "telemetry.get", "telemetry.subscribe", "telemetry.unsubscribe", "trace.record"}
-CONFIG_KEYS = {"socket", "socket_group", "admin_group", "state_dir", "log_level",
+               "telemetry.get", "telemetry.subscribe", "telemetry.unsubscribe", "trace.record",
+               "policy.get", "policy.set", "policy.explain", "profile.get", "profile.set",
+               "hold.add", "hold.release", "hold.list"}
+CONFIG_KEYS = {"socket", "socket_group", "admin_group", "state_dir", "devices_dir", "log_level",
                "max_connections", "max_line_bytes", "max_queued_bytes", "shutdown_grace_ms",
                "submit_group"}
+# config.get's policy sections and their keys (zone.TYPE rules only when set).
+POLICY_CONFIG_KEYS = {
+    "policy": {"enabled", "dry_run", "restore_on_exit", "profile", "explain_history",
+               "autotune"},
+    "dvfs": {"enabled", "idle_s", "busy_s", "hold_s", "power_saver_freq_ratio",
+             "idle_freq_ratio", "memory_bound", "memory_bound_ipc", "memory_bound_miss_ratio",
+             "memory_bound_freq_ratio", "memory_bound_enter_s", "memory_bound_exit_s"},
+    "thermal": {"enabled", "mode", "margin_c", "hysteresis_c", "cooldown_s", "max_level",
+                "level_freq_step", "min_freq_ratio", "max_trip_c", "target_c", "pid_kp",
+                "pid_ki", "pid_kd"},
+    "battery": {"enabled", "low_pct", "critical_pct", "low_workers_ratio"},
+    "autoscale": {"enabled", "min_workers", "max_workers", "target_utilization",
+                  "target_queue_per_worker", "target_queue_p95_s", "tolerance_up",
+                  "tolerance_down", "up_window_s", "down_window_s", "up_percent", "up_workers",
+                  "up_period_s", "down_workers", "down_percent", "down_period_s"},
+    "affinity": {"enabled", "interactive", "normal", "batch", "heavy_ms",
+                 "efficiency_capacity_pct"},
+}
 
 
 def test_hello(hwoptd):
@@ -135,11 +155,18 @@ def test_config_get(hwoptd):
     assert set(r["daemon"]) == CONFIG_KEYS
     assert r["daemon"]["socket"] == hwoptd.sock
     assert r["daemon"]["state_dir"] == hwoptd.state_dir
+    # Device profiles default to "devices" beside the config file.
+    assert r["daemon"]["devices_dir"] == os.path.join(
+        os.path.dirname(os.path.realpath(hwoptd.conf)), "devices")
     assert r["daemon"]["log_level"] == "debug"
     assert r["daemon"]["max_line_bytes"] == 1 << 20
     assert r["daemon"]["max_queued_bytes"] == 16 << 20
     assert r["daemon"]["max_connections"] == 1024
     assert r["daemon"]["shutdown_grace_ms"] == 5000
+    for section, keys in POLICY_CONFIG_KEYS.items():
+        assert set(r[section]) == keys, section
+    assert r["thermal"]["target_c"] is None
+    assert r["policy"]["profile"] == "balanced"
     assert r["overrides"] == {"socket": hwoptd.sock, "state_dir": hwoptd.state_dir,
                               "log_level": "debug"}
     check_error(hwoptd.call("config.get", {"x": 1}), -32602, contains="x")

@@ -33,6 +33,7 @@ DAEMON_KEYS = {
     "socket_group": "",
     "admin_group": "",
     "state_dir": "",
+    "devices_dir": "",
     "log_level": "info",
     "max_connections": "1024",
     "max_line_bytes": "1M",
@@ -60,7 +61,33 @@ DAEMON_KEYS = {
     # [metrics]
     "listen": "127.0.0.1:9477",
 }
-SECTIONS = ["[daemon]", "[scheduler]", "[pools]", "[telemetry]", "[metrics]"]
+# The policy sections' keys and defaults as the example config shows them,
+# by section: the same key (enabled) is in several of them.
+POLICY_KEYS = {
+    "policy": {"enabled": "true", "dry_run": "false", "restore_on_exit": "true",
+               "profile": "balanced", "explain_history": "256", "autotune": "true"},
+    "dvfs": {"enabled": "true", "idle_s": "10", "busy_s": "3", "hold_s": "5",
+             "power_saver_freq_ratio": "0.6", "idle_freq_ratio": "0.8",
+             "memory_bound": "true", "memory_bound_ipc": "0.7",
+             "memory_bound_miss_ratio": "0.3", "memory_bound_freq_ratio": "0.7",
+             "memory_bound_enter_s": "3", "memory_bound_exit_s": "5"},
+    "thermal": {"enabled": "true", "mode": "step", "margin_c": "5", "hysteresis_c": "3",
+                "cooldown_s": "10", "max_level": "5", "level_freq_step": "0.1",
+                "min_freq_ratio": "0.4", "max_trip_c": "150", "target_c": "",
+                "pid_kp": "0.05", "pid_ki": "0.005", "pid_kd": "0"},
+    "battery": {"enabled": "true", "low_pct": "20", "critical_pct": "5",
+                "low_workers_ratio": "0.5"},
+    "autoscale": {"enabled": "true", "min_workers": "1", "max_workers": "0",
+                  "target_utilization": "0.8", "target_queue_per_worker": "2",
+                  "target_queue_p95_s": "0.1", "tolerance_up": "0.1", "tolerance_down": "0.1",
+                  "up_window_s": "0", "down_window_s": "300", "up_percent": "100",
+                  "up_workers": "4", "up_period_s": "15", "down_workers": "1",
+                  "down_percent": "0", "down_period_s": "60"},
+    "affinity": {"enabled": "true", "interactive": "performance", "normal": "any",
+                 "batch": "efficiency", "heavy_ms": "50", "efficiency_capacity_pct": "80"},
+}
+SECTIONS = ["[daemon]", "[scheduler]", "[pools]", "[telemetry]", "[metrics]"] + [
+    f"[{s}]" for s in POLICY_KEYS]
 
 
 def need(tool):
@@ -268,12 +295,20 @@ def test_completion_loads():
         (["hwoptctl", "conf"], ["config"]),
         (["hwoptctl", ""], sorted(["status", "topology", "config", "shutdown", "version", "help",
                                    "models", "load", "unload", "infer", "jobs", "cancel",
-                                   "pools", "metrics", "top", "telemetry", "record"])),
+                                   "pools", "metrics", "top", "telemetry", "record",
+                                   "policy", "profile", "explain", "simulate"])),
+        (["hwoptctl", "pro"], ["profile"]),
+        (["hwoptctl", "profile", ""], ["hold", "holds", "set"]),
+        (["hwoptctl", "profile", "hold", ""], ["performance", "power-saver"]),
+        (["hwoptctl", "profile", "set", "b"], ["balanced"]),
+        (["hwoptctl", "explain", "--policy", "a"], ["affinity", "autoscale"]),
+        (["hwoptctl", "explain", "--"], ["--json", "--limit", "--policy"]),
+        (["hwoptctl", "policy", ""], ["set"]),
         (["hwoptctl", "--j"], ["--json"]),
         (["hwoptctl", "config", ""], ["get", "reload"]),
         (["hwoptctl", "config", "r"], ["reload"]),
         (["hwoptctl", "config", "get", ""], []),
-        (["hwoptctl", "help", "s"], ["shutdown", "status"]),
+        (["hwoptctl", "help", "s"], ["shutdown", "simulate", "status"]),
         (["hwoptctl", "-s", "/tmp/x.sock", "-j", "-t", "5", "sta"], ["status"]),
         (["hwoptctl", "--socket", "=", "/tmp/x.sock", "config", "re"], ["reload"]),
         (["hwoptctl", "-t", ""], []),
@@ -343,6 +378,36 @@ def test_man_page_documents_every_key():
     text = (MAN_DIR / "hwoptd.conf.5.scd").read_text()
     for key in DAEMON_KEYS:
         assert re.search(rf"^\*{key}\* =", text, re.M), f"hwoptd.conf.5 does not document {key}"
+
+
+def sections_of(text, heading):
+    """{section: its text} of a file whose sections start with heading
+    (a regex with one group, the section's name)."""
+    parts = re.split(heading, text, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_example_config_lists_every_policy_key_commented():
+    body = sections_of(EXAMPLE_CONF.read_text(), r"^\[([a-z]+)\]$")
+    for section, keys in POLICY_KEYS.items():
+        assert section in body, f"etc/hwoptd.conf has no [{section}]"
+        for key, default in keys.items():
+            m = re.findall(rf"^[#;]\s*{key}\s*=(.*)$", body[section], re.M)
+            assert len(m) == 1, f"etc/hwoptd.conf lists [{section}] {key} {len(m)} times"
+            assert m[0].strip() == default, \
+                f"[{section}] {key}: shows {m[0].strip()!r}, default is {default!r}"
+    assert re.search(r"^[#;]\s*zone\.[a-z_]+\s*=", body["thermal"], re.M), \
+        "etc/hwoptd.conf shows no zone.TYPE example"
+
+
+def test_man_page_documents_every_policy_key():
+    body = sections_of((MAN_DIR / "hwoptd.conf.5.scd").read_text(),
+                       r"^# SECTION \[([a-z]+)\]$")
+    for section, keys in POLICY_KEYS.items():
+        assert section in body, f"hwoptd.conf.5 has no SECTION [{section}]"
+        for key in list(keys) + ["zone."] * (section == "thermal"):
+            assert re.search(rf"^\*{re.escape(key)}\*", body[section], re.M), \
+                f"hwoptd.conf.5 does not document [{section}] {key}"
 
 
 def test_example_config_passes_check_config(tmp_path):

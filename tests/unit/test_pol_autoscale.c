@@ -44,7 +44,6 @@ static struct sim *sim_new(uint32_t workers, uint32_t active)
 	s->in.jobs_per_s = NAN;
 	s->in.latency_p99_s = NAN;
 	s->in.joules_per_inference = NAN;
-	s->in.package_joules = NAN;
 	s->in.interval_s = 1;
 	pol_autoscale_init(&s->st);
 	s->active = active;

@@ -38,7 +38,7 @@ static void reset(void)
 	in.workers = in.active = 4;
 	in.busy = 0;
 	in.busy_avg = in.jobs_per_s = in.latency_p99_s = in.queue_p95_s = NAN;
-	in.joules_per_inference = in.package_joules = NAN;
+	in.joules_per_inference = NAN;
 	in.pmu_available = true;
 	in.cycles = in.instructions = in.cache_references = in.cache_misses = 0;
 }

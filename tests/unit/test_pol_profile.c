@@ -60,7 +60,6 @@ static void reset(void)
 	memset(&in, 0, sizeof(in));
 	memset(&plan, 0, sizeof(plan));
 	pol_config_defaults(&cfg);
-	in.package_joules = NAN;
 	in.cycles = in.instructions = in.cache_references = in.cache_misses = NAN;
 	in.busy_avg = in.jobs_per_s = in.latency_p99_s = in.queue_p95_s = NAN;
 	in.joules_per_inference = NAN;

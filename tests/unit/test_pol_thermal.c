@@ -44,7 +44,6 @@ static int env_setup(void **state)
 	e->in.latency_p99_s = NAN;
 	e->in.queue_p95_s = NAN;
 	e->in.joules_per_inference = NAN;
-	e->in.package_joules = NAN;
 	e->in.cycles = e->in.instructions = NAN;
 	e->in.cache_references = e->in.cache_misses = NAN;
 	pol_thermal_init(&e->st);
