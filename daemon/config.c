@@ -569,9 +569,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
-/* inih calls back only for keys, so an empty unknown section would pass
- * unseen; headers are checked in a pass of their own. */
-static int check_sections(FILE *f, const char *path, char *err, size_t errlen)
+int config_ini_headers(FILE *f, int (*fn)(void *ctx, const char *name, int line), void *ctx)
 {
 	char line[4096];
 	int n = 0;
@@ -587,12 +585,34 @@ static int check_sections(FILE *f, const char *path, char *err, size_t errlen)
 		if (!end)
 			continue; /* inih reports the syntax error */
 		*end = '\0';
-		if (!known_section(p + 1)) {
-			snprintf(err, errlen, "%s:%d: [%s]: unknown section", path, n, p + 1);
-			return -EINVAL;
-		}
+		int rc = fn(ctx, p + 1, n);
+		if (rc)
+			return rc;
 	}
 	return 0;
+}
+
+struct section_check {
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static int unknown_section(void *ctx, const char *name, int line)
+{
+	struct section_check *c = ctx;
+	if (known_section(name))
+		return 0;
+	snprintf(c->err, c->errlen, "%s:%d: [%s]: unknown section", c->path, line, name);
+	return -EINVAL;
+}
+
+/* inih calls back only for keys, so an empty unknown section would pass
+ * unseen; headers are checked in a pass of their own. */
+static int check_sections(FILE *f, const char *path, char *err, size_t errlen)
+{
+	struct section_check c = { path, err, errlen };
+	return config_ini_headers(f, unknown_section, &c);
 }
 
 int config_load(const char *path, const struct config_override *ov, size_t n_ov,

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -142,6 +143,11 @@ bool config_model_name_ok(const char *s);
  * that need a restart. Arrays of strings, appended to. */
 void config_diff(const struct hwoptd_config *a, const struct hwoptd_config *b,
 		 cJSON *applied, cJSON *restart_required);
+
+/* Calls fn(ctx, name, line) for each "[name]" header of f, from its start
+ * (inih calls back for keys only: an empty section would pass unseen);
+ * returns fn's first nonzero return, else 0. */
+int config_ini_headers(FILE *f, int (*fn)(void *ctx, const char *name, int line), void *ctx);
 
 /* Parses "1048576", "64K", "1M", "2G" (binary multiples). */
 int config_parse_size(const char *s, uint64_t *out);

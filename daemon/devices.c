@@ -286,36 +286,36 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
+struct headers {
+	int match_line, tuning_line;
+	char *name;
+	size_t namelen;
+};
+
+static int header(void *ctx, const char *name, int line)
+{
+	struct headers *h = ctx;
+	if (strcmp(name, "match") == 0)
+		h->match_line = h->match_line ? h->match_line : line;
+	else if (strcmp(name, "tuning") == 0)
+		h->tuning_line = h->tuning_line ? h->tuning_line : line;
+	else {
+		snprintf(h->name, h->namelen, "%s", name);
+		return line;
+	}
+	return 0;
+}
+
 /* inih calls back for keys only: section headers get a pass of their own.
  * Returns the line of an unknown header (0: none) and where [match] and
  * [tuning] start. */
 static int check_headers(FILE *f, int *match_line, int *tuning_line, char *name, size_t namelen)
 {
-	char line[1024];
-	int n = 0;
-	*match_line = *tuning_line = 0;
-	rewind(f);
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '[')
-			continue;
-		char *end = strchr(p, ']');
-		if (!end)
-			continue; /* inih reports the syntax error */
-		*end = '\0';
-		if (strcmp(p + 1, "match") == 0)
-			*match_line = *match_line ? *match_line : n;
-		else if (strcmp(p + 1, "tuning") == 0)
-			*tuning_line = *tuning_line ? *tuning_line : n;
-		else {
-			snprintf(name, namelen, "%s", p + 1);
-			return n;
-		}
-	}
-	return 0;
+	struct headers h = { 0, 0, name, namelen };
+	int bad = config_ini_headers(f, header, &h);
+	*match_line = h.match_line;
+	*tuning_line = h.tuning_line;
+	return bad;
 }
 
 int device_profile_read(const char *path, struct device_profile *p, char *err, size_t errlen)
