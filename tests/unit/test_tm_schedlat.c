@@ -162,9 +162,11 @@ static void *worker_main(void *arg)
 	struct timespec nap = { 0, 200000 };
 
 	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	/* Each burst outlasts a CFS slice (a few ms with six threads on two
+	 * CPUs), so the spinners preempt it: involuntary switches are sure. */
 	while (!atomic_load(&stop)) {
 		nanosleep(&nap, NULL);
-		spin_for(3000000);
+		spin_for(20000000);
 	}
 	return NULL;
 }
