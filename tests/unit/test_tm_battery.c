@@ -49,43 +49,6 @@ static const cJSON *supply(const cJSON *part, const char *name)
 	return NULL;
 }
 
-static char *render(const cJSON *part)
-{
-	struct prom *p = prom_new();
-	assert_non_null(p);
-	tm_battery.metrics(part, p);
-	assert_int_equal(prom_n_dropped(p), 0);
-	char *text = prom_render(p, NULL);
-	assert_non_null(text);
-	prom_free(p);
-	return text;
-}
-
-static void assert_line(const char *text, const char *line)
-{
-	if (!text)
-		fail_msg("no metrics text");
-	else if (!strstr(text, line))
-		fail_msg("missing \"%s\" in:\n%s", line, text);
-}
-
-/* The fixture writers, kept out of line: inlined, gcc sees the root's
- * 4096-byte array and warns that the joined path might not fit. */
-static __attribute__((noinline)) int fx_write(const char *root, const char *rel, const char *text)
-{
-	return tmfx_write(root, rel, text);
-}
-
-static __attribute__((noinline)) int fx_unlink(const char *root, const char *rel)
-{
-	return tmfx_unlink(root, rel);
-}
-
-static __attribute__((noinline)) int fx_chmod(const char *root, const char *rel, mode_t mode)
-{
-	return tmfx_chmod(root, rel, mode);
-}
-
 static void remove_tree(const char *root, const char *rel)
 {
 	char path[PATH_MAX], cmd[PATH_MAX + 16];
@@ -187,8 +150,8 @@ static void test_hybrid_no_profile(void **state)
 	assert_string_equal(str(pp, "reason"),
 			    "firmware/acpi/platform_profile: No such file or directory");
 	assert_null(item(pp, "profile"));
-	char *text = render(part);
-	assert_line(text, "hwopt_power_supply_online{power_supply=\"AC\"} 1\n");
+	char *text = tmfx_render(&tm_battery, part, NULL);
+	tmfx_assert_line(text, "hwopt_power_supply_online{power_supply=\"AC\"} 1\n");
 	assert_null(strstr(text, "hwopt_platform_profile_info{"));
 	free(text);
 	cJSON_Delete(part);
@@ -225,8 +188,8 @@ static void test_profile_only(void **state)
 	assert_true(cJSON_IsFalse(item(sup, "available")));
 	assert_string_equal(str(sup, "reason"), "class/power_supply: No such file or directory");
 	assert_string_equal(str(item(part, "platform_profile"), "profile"), "balanced");
-	char *text = render(part);
-	assert_line(text, "hwopt_platform_profile_info{profile=\"balanced\"} 1\n");
+	char *text = tmfx_render(&tm_battery, part, NULL);
+	tmfx_assert_line(text, "hwopt_platform_profile_info{profile=\"balanced\"} 1\n");
 	assert_null(strstr(text, "hwopt_power_supply_info{"));
 	free(text);
 	cJSON_Delete(part);
@@ -238,9 +201,9 @@ static void test_current_times_voltage(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_unlink(r, BAT "/power_now"), 0);
+	assert_int_equal(tmfx_unlink(r, BAT "/power_now"), 0);
 	/* Some drivers report a discharging current as negative. */
-	assert_int_equal(fx_write(r, BAT "/current_now", "-700000\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/current_now", "-700000\n"), 0);
 	cJSON *part = sample_env(&f->env);
 	const cJSON *bat = supply(part, "BAT0");
 	assert_float_equal(num(bat, "power_watts"), 0.7 * 12.1, 1e-9);
@@ -249,7 +212,7 @@ static void test_current_times_voltage(void **state)
 	cJSON_Delete(part);
 
 	/* Neither power nor voltage: no power, no estimate. */
-	assert_int_equal(fx_unlink(r, BAT "/voltage_now"), 0);
+	assert_int_equal(tmfx_unlink(r, BAT "/voltage_now"), 0);
 	part = sample_env(&f->env);
 	bat = supply(part, "BAT0");
 	assert_null(item(bat, "power_watts"));
@@ -262,13 +225,13 @@ static void test_charge_times_voltage(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_unlink(r, BAT "/energy_now"), 0);
-	assert_int_equal(fx_unlink(r, BAT "/energy_full"), 0);
-	assert_int_equal(fx_unlink(r, BAT "/energy_full_design"), 0);
-	assert_int_equal(fx_write(r, BAT "/charge_now", "3738000\n"), 0);
-	assert_int_equal(fx_write(r, BAT "/charge_full", "4297000\n"), 0);
-	assert_int_equal(fx_write(r, BAT "/charge_full_design", "4711000\n"), 0);
-	assert_int_equal(fx_write(r, BAT "/status", "Charging\n"), 0);
+	assert_int_equal(tmfx_unlink(r, BAT "/energy_now"), 0);
+	assert_int_equal(tmfx_unlink(r, BAT "/energy_full"), 0);
+	assert_int_equal(tmfx_unlink(r, BAT "/energy_full_design"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/charge_now", "3738000\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/charge_full", "4297000\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/charge_full_design", "4711000\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/status", "Charging\n"), 0);
 	cJSON *part = sample_env(&f->env);
 	const cJSON *bat = supply(part, "BAT0");
 	double now = 3.738 * 12.1, full = 4.297 * 12.1;
@@ -279,10 +242,10 @@ static void test_charge_times_voltage(void **state)
 	assert_null(item(bat, "time_to_empty_seconds"));
 	assert_float_equal(num(bat, "time_to_full_seconds"), (full - now) / 8.45 * 3600, 1e-6);
 
-	char *text = render(part);
-	assert_line(text, "hwopt_power_supply_time_to_full_seconds{power_supply=\"BAT0\"} ");
+	char *text = tmfx_render(&tm_battery, part, NULL);
+	tmfx_assert_line(text, "hwopt_power_supply_time_to_full_seconds{power_supply=\"BAT0\"} ");
 	assert_null(strstr(text, "hwopt_power_supply_time_to_empty_seconds{"));
-	assert_line(text, "hwopt_power_supply_info{power_supply=\"BAT0\",type=\"Battery\","
+	tmfx_assert_line(text, "hwopt_power_supply_info{power_supply=\"BAT0\",type=\"Battery\","
 			  "status=\"Charging\"} 1\n");
 	free(text);
 	cJSON_Delete(part);
@@ -292,8 +255,8 @@ static void test_full_and_idle(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_write(r, BAT "/status", "Full\n"), 0);
-	assert_int_equal(fx_write(r, BAT "/power_now", "0\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/status", "Full\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/power_now", "0\n"), 0);
 	cJSON *part = sample_env(&f->env);
 	const cJSON *bat = supply(part, "BAT0");
 	assert_float_equal(num(bat, "power_watts"), 0.0, 1e-9);
@@ -302,7 +265,7 @@ static void test_full_and_idle(void **state)
 	cJSON_Delete(part);
 
 	/* Discharging at zero draw (just unplugged) has no estimate either. */
-	assert_int_equal(fx_write(r, BAT "/status", "Discharging\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/status", "Discharging\n"), 0);
 	part = sample_env(&f->env);
 	assert_null(item(supply(part, "BAT0"), "time_to_empty_seconds"));
 	cJSON_Delete(part);
@@ -314,11 +277,11 @@ static void test_garbage(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_write(r, BAT "/capacity", "abc\n"), 0);
-	assert_int_equal(fx_write(r, BAT "/power_now", "n/a\n"), 0);
-	assert_int_equal(fx_write(r, BAT "/energy_full", "\n"), 0);
-	assert_int_equal(fx_write(r, "class/power_supply/AC/online", "2\n"), 0);
-	assert_int_equal(fx_write(r, "firmware/acpi/platform_profile", "\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/capacity", "abc\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/power_now", "n/a\n"), 0);
+	assert_int_equal(tmfx_write(r, BAT "/energy_full", "\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/power_supply/AC/online", "2\n"), 0);
+	assert_int_equal(tmfx_write(r, "firmware/acpi/platform_profile", "\n"), 0);
 	cJSON *part = sample_env(&f->env);
 	assert_true(available(part));
 	const cJSON *bat = supply(part, "BAT0");
@@ -332,10 +295,10 @@ static void test_garbage(void **state)
 	assert_true(cJSON_IsFalse(item(pp, "available")));
 	assert_string_equal(str(pp, "reason"), "firmware/acpi/platform_profile: unreadable content");
 
-	char *text = render(part);
+	char *text = tmfx_render(&tm_battery, part, NULL);
 	assert_null(strstr(text, "hwopt_power_supply_capacity{"));
 	assert_null(strstr(text, "hwopt_power_supply_online{power_supply=\"AC\"}"));
-	assert_line(text, "hwopt_power_supply_energy_watthour{power_supply=\"BAT0\"} 45.23\n");
+	tmfx_assert_line(text, "hwopt_power_supply_energy_watthour{power_supply=\"BAT0\"} 45.23\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -358,8 +321,8 @@ static bool check_denied(void *arg)
 static void test_permission_denied(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(fx_chmod(f->env.sysfs_root, "firmware/acpi/platform_profile", 0), 0);
-	assert_int_equal(fx_chmod(f->env.sysfs_root, BAT "/capacity", 0), 0);
+	assert_int_equal(tmfx_chmod(f->env.sysfs_root, "firmware/acpi/platform_profile", 0), 0);
+	assert_int_equal(tmfx_chmod(f->env.sysfs_root, BAT "/capacity", 0), 0);
 	assert_true(tmfx_unprivileged(check_denied, f));
 }
 
@@ -368,22 +331,22 @@ static void test_permission_denied(void **state)
 static void test_metrics(void **state)
 {
 	cJSON *part = sample_fixture("laptop");
-	char *text = render(part);
-	assert_line(text, "# TYPE hwopt_power_supply_capacity gauge\n");
-	assert_line(text, "hwopt_power_supply_info{power_supply=\"BAT0\",type=\"Battery\","
+	char *text = tmfx_render(&tm_battery, part, NULL);
+	tmfx_assert_line(text, "# TYPE hwopt_power_supply_capacity gauge\n");
+	tmfx_assert_line(text, "hwopt_power_supply_info{power_supply=\"BAT0\",type=\"Battery\","
 			  "status=\"Discharging\"} 1\n");
-	assert_line(text, "hwopt_power_supply_info{power_supply=\"AC\",type=\"Mains\",status=\"\"} 1\n");
-	assert_line(text, "hwopt_power_supply_online{power_supply=\"AC\"} 0\n");
-	assert_line(text, "hwopt_power_supply_online{power_supply=\"ucsi-source-psy-USBC000:001\"} 0\n");
-	assert_line(text, "hwopt_power_supply_capacity{power_supply=\"BAT0\"} 87\n");
-	assert_line(text, "hwopt_power_supply_power_watt{power_supply=\"BAT0\"} 8.45\n");
-	assert_line(text, "hwopt_power_supply_energy_watthour{power_supply=\"BAT0\"} 45.23\n");
-	assert_line(text, "hwopt_power_supply_energy_full{power_supply=\"BAT0\"} 52\n");
-	assert_line(text, "hwopt_power_supply_energy_full_design{power_supply=\"BAT0\"} 57\n");
-	assert_line(text, "hwopt_power_supply_voltage_volts{power_supply=\"BAT0\"} 12.1\n");
-	assert_line(text, "hwopt_power_supply_present{power_supply=\"BAT0\"} 1\n");
-	assert_line(text, "hwopt_power_supply_time_to_empty_seconds{power_supply=\"BAT0\"} 19269.");
-	assert_line(text, "hwopt_platform_profile_info{profile=\"balanced\"} 1\n");
+	tmfx_assert_line(text, "hwopt_power_supply_info{power_supply=\"AC\",type=\"Mains\",status=\"\"} 1\n");
+	tmfx_assert_line(text, "hwopt_power_supply_online{power_supply=\"AC\"} 0\n");
+	tmfx_assert_line(text, "hwopt_power_supply_online{power_supply=\"ucsi-source-psy-USBC000:001\"} 0\n");
+	tmfx_assert_line(text, "hwopt_power_supply_capacity{power_supply=\"BAT0\"} 87\n");
+	tmfx_assert_line(text, "hwopt_power_supply_power_watt{power_supply=\"BAT0\"} 8.45\n");
+	tmfx_assert_line(text, "hwopt_power_supply_energy_watthour{power_supply=\"BAT0\"} 45.23\n");
+	tmfx_assert_line(text, "hwopt_power_supply_energy_full{power_supply=\"BAT0\"} 52\n");
+	tmfx_assert_line(text, "hwopt_power_supply_energy_full_design{power_supply=\"BAT0\"} 57\n");
+	tmfx_assert_line(text, "hwopt_power_supply_voltage_volts{power_supply=\"BAT0\"} 12.1\n");
+	tmfx_assert_line(text, "hwopt_power_supply_present{power_supply=\"BAT0\"} 1\n");
+	tmfx_assert_line(text, "hwopt_power_supply_time_to_empty_seconds{power_supply=\"BAT0\"} 19269.");
+	tmfx_assert_line(text, "hwopt_platform_profile_info{profile=\"balanced\"} 1\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -395,7 +358,7 @@ static void test_real_sys(void **state)
 	if (available(part)) {
 		assert_non_null(item(part, "supplies"));
 		assert_non_null(item(part, "platform_profile"));
-		free(render(part));
+		free(tmfx_render(&tm_battery, part, NULL));
 	} else {
 		assert_true(strlen(str(part, "reason")) > 0);
 		print_message("battery on this machine: %s\n", str(part, "reason"));

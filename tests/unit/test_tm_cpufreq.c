@@ -128,18 +128,6 @@ static void unlink_freq(struct ctx *c, int cpu, const char *file)
 	assert_int_equal(tmfx_unlink(c->env.sysfs_root, rel), 0);
 }
 
-static char *render(const cJSON *part)
-{
-	struct prom *p = prom_new();
-	assert_non_null(p);
-	tm_cpufreq.metrics(part, p);
-	char *text = prom_render(p, NULL);
-	assert_int_equal(prom_n_dropped(p), 0);
-	prom_free(p);
-	assert_non_null(text);
-	return text;
-}
-
 static void check_freqs(const cJSON *o, double cur, double min, double max, double hw_min,
 			double hw_max)
 {
@@ -256,7 +244,7 @@ static void test_cpu_offline(void **state)
 	assert_null(get(o, "errors"));
 	assert_true(getnum(cpu_obj(part, 1), "cur_hz") == 1.3e9);
 	assert_int_equal(cJSON_GetArraySize(get(part, "epp_cpus")), 11);
-	char *text = render(part);
+	char *text = tmfx_render(&tm_cpufreq, part, NULL);
 	assert_non_null(strstr(text, "\nhwopt_cpu_online{cpu=\"7\"} 0\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_online{cpu=\"6\"} 1\n"));
 	assert_null(strstr(text, "hwopt_cpu_scaling_frequency_hertz{cpu=\"7\"}"));
@@ -416,7 +404,7 @@ static void test_garbage(void **state)
 	assert_true(has_error(cpu_obj(part, 10), "scaling_min_freq: Is a directory"));
 	assert_null(get(cpu_obj(part, 0), "errors"));
 
-	char *text = render(part);
+	char *text = tmfx_render(&tm_cpufreq, part, NULL);
 	assert_null(strstr(text, "hwopt_cpu_scaling_frequency_hertz{cpu=\"2\"}"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_scaling_frequency_hertz{cpu=\"1\"} 4700000000\n"));
 	free(text);
@@ -464,7 +452,7 @@ static void test_metrics(void **state)
 	struct ctx c;
 	ctx_open(&c, "hybrid", false);
 	cJSON *part = sample(&c, T0);
-	char *text = render(part);
+	char *text = tmfx_render(&tm_cpufreq, part, NULL);
 	assert_non_null(strstr(text, "# TYPE hwopt_cpu_scaling_frequency_hertz gauge\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_scaling_frequency_hertz{cpu=\"0\"} 3100000000\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_scaling_frequency_min_hertz{cpu=\"11\"} 400000000\n"));
@@ -484,7 +472,7 @@ static void test_metrics(void **state)
 
 	ctx_open(&c, "arm-server", false);
 	part = sample(&c, T0);
-	text = render(part);
+	text = tmfx_render(&tm_cpufreq, part, NULL);
 	assert_non_null(strstr(text, "\nhwopt_cpufreq_driver_info{driver=\"cppc_cpufreq\"} 1\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_scaling_governor{cpu=\"15\",governor=\"schedutil\"} 1\n"));
 	assert_null(strstr(text, "\nhwopt_cpu_energy_performance_preference_info{"));
@@ -495,7 +483,7 @@ static void test_metrics(void **state)
 	/* Broken pieces of a part render nothing and crash nothing. */
 	cJSON *bad = cJSON_Parse("{\"available\":true,\"cpus\":[{\"cpu\":\"x\"},3,{\"cpu\":1,"
 				 "\"cur_hz\":\"fast\",\"governor\":7}],\"driver\":5}");
-	text = render(bad);
+	text = tmfx_render(&tm_cpufreq, bad, NULL);
 	assert_null(strstr(text, "hwopt_cpu_scaling_frequency_hertz{"));
 	assert_null(strstr(text, "hwopt_cpufreq_driver_info{"));
 	free(text);

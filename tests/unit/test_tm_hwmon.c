@@ -55,26 +55,6 @@ static const cJSON *sensor(const cJSON *c, const char *kind, const char *name)
 	return NULL;
 }
 
-static char *render(const cJSON *part, size_t *dropped)
-{
-	struct prom *p = prom_new();
-	assert_non_null(p);
-	tm_hwmon.metrics(part, p);
-	*dropped = prom_n_dropped(p);
-	char *text = prom_render(p, NULL);
-	assert_non_null(text);
-	prom_free(p);
-	return text;
-}
-
-static void assert_line(const char *text, const char *line)
-{
-	if (!text)
-		fail_msg("no metrics text");
-	else if (!strstr(text, line))
-		fail_msg("missing \"%s\" in:\n%s", line, text);
-}
-
 static int count_lines(const char *text, const char *prefix)
 {
 	int n = 0;
@@ -82,24 +62,6 @@ static int count_lines(const char *text, const char *prefix)
 		n++;
 	return n;
 }
-
-/* The fixture writers, kept out of line: inlined, gcc sees the root's
- * 4096-byte array and warns that the joined path might not fit. */
-static __attribute__((noinline)) int fx_write(const char *root, const char *rel, const char *text)
-{
-	return tmfx_write(root, rel, text);
-}
-
-static __attribute__((noinline)) int fx_unlink(const char *root, const char *rel)
-{
-	return tmfx_unlink(root, rel);
-}
-
-static __attribute__((noinline)) int fx_chmod(const char *root, const char *rel, mode_t mode)
-{
-	return tmfx_chmod(root, rel, mode);
-}
-
 struct fx {
 	struct tm_env env;
 	char dir[PATH_MAX];
@@ -217,9 +179,9 @@ static void make_chip(const char *root, const char *dir, const char *name)
 	assert_int_equal(tm_path(path, sizeof(path), root, dir), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(rel, sizeof(rel), "%s/name", dir);
-	assert_int_equal(fx_write(root, rel, name), 0);
+	assert_int_equal(tmfx_write(root, rel, name), 0);
 	snprintf(rel, sizeof(rel), "%s/temp1_input", dir);
-	assert_int_equal(fx_write(root, rel, "30000\n"), 0);
+	assert_int_equal(tmfx_write(root, rel, "30000\n"), 0);
 }
 
 static void test_colliding_chips(void **state)
@@ -246,16 +208,16 @@ static void test_colliding_chips(void **state)
 	assert_string_equal(str(chip(part, 3), "chip"), "platform_coretemp_0_hwmon3");
 
 	size_t dropped;
-	char *text = render(part, &dropped);
+	char *text = tmfx_render(&tm_hwmon, part, &dropped);
 	assert_int_equal(dropped, 0);
 	assert_int_equal(count_lines(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz_hwmon"), 2);
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz_hwmon0\",sensor=\"temp1\"} 27.8\n");
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz_hwmon7\",sensor=\"temp1\"} 30\n");
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0_hwmon2\","
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz_hwmon0\",sensor=\"temp1\"} 27.8\n");
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz_hwmon7\",sensor=\"temp1\"} 30\n");
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0_hwmon2\","
 			  "sensor=\"temp1\"} 45\n");
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0_hwmon3\","
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0_hwmon3\","
 			  "sensor=\"temp1\"} 30\n");
-	assert_line(text, "hwopt_hwmon_chip_names{chip=\"acpitz_hwmon7\",chip_name=\"acpitz\"} 1\n");
+	tmfx_assert_line(text, "hwopt_hwmon_chip_names{chip=\"acpitz_hwmon7\",chip_name=\"acpitz\"} 1\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -266,9 +228,9 @@ static void test_garbage(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_write(r, CORETEMP "/temp2_input", "hot\n"), 0);
-	assert_int_equal(fx_write(r, CORETEMP "/temp3_crit", "1e5\n"), 0);
-	assert_int_equal(fx_write(r, "devices/platform/PNP0C0B:00/hwmon/hwmon1/fan1_input", "\n"),
+	assert_int_equal(tmfx_write(r, CORETEMP "/temp2_input", "hot\n"), 0);
+	assert_int_equal(tmfx_write(r, CORETEMP "/temp3_crit", "1e5\n"), 0);
+	assert_int_equal(tmfx_write(r, "devices/platform/PNP0C0B:00/hwmon/hwmon1/fan1_input", "\n"),
 			 0);
 	cJSON *part = sample_env(&f->env);
 	assert_true(available(part));
@@ -284,12 +246,12 @@ static void test_garbage(void **state)
 	assert_non_null(item(sensor(chip(part, 1), "fans", "fan1"), "error"));
 
 	size_t dropped;
-	char *text = render(part, &dropped);
+	char *text = tmfx_render(&tm_hwmon, part, &dropped);
 	assert_int_equal(dropped, 0);
 	assert_null(strstr(text, "sensor=\"temp2\"} "));
 	assert_null(strstr(text, "hwopt_hwmon_fan_rpm{"));
 	assert_null(strstr(text, "hwopt_hwmon_temp_crit_celsius{chip=\"platform_coretemp_0\",sensor=\"temp3\""));
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp3\"} 43\n");
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp3\"} 43\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -298,11 +260,11 @@ static void test_missing_files(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_unlink(r, "class/hwmon/hwmon0/name"), 0);
-	assert_int_equal(fx_unlink(r, CORETEMP "/temp1_input"), 0);
-	assert_int_equal(fx_unlink(r, CORETEMP "/temp4_label"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/hwmon/hwmon0/name"), 0);
+	assert_int_equal(tmfx_unlink(r, CORETEMP "/temp1_input"), 0);
+	assert_int_equal(tmfx_unlink(r, CORETEMP "/temp4_label"), 0);
 	/* A dangling device link falls back to the name file. */
-	assert_int_equal(fx_unlink(r, CORETEMP "/device"), 0);
+	assert_int_equal(tmfx_unlink(r, CORETEMP "/device"), 0);
 	char path[PATH_MAX];
 	assert_int_equal(tm_path(path, sizeof(path), r, CORETEMP "/device"), 0);
 	assert_int_equal(symlink("../../../nowhere", path), 0);
@@ -360,7 +322,7 @@ static bool check_denied(void *arg)
 static void test_permission_denied(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(fx_chmod(f->env.sysfs_root, CORETEMP "/temp3_input", 0), 0);
+	assert_int_equal(tmfx_chmod(f->env.sysfs_root, CORETEMP "/temp3_input", 0), 0);
 	assert_true(tmfx_unprivileged(check_denied, f));
 }
 
@@ -378,8 +340,8 @@ static void test_static_cache(void **state)
 	cJSON *part = tmfx_sample(&tm_hwmon, &f->env, &s, 1);
 	cJSON_Delete(part);
 
-	assert_int_equal(fx_write(r, CORETEMP "/temp2_input", "61000\n"), 0);
-	assert_int_equal(fx_write(r, CORETEMP "/temp2_label", "Core 9\n"), 0);
+	assert_int_equal(tmfx_write(r, CORETEMP "/temp2_input", "61000\n"), 0);
+	assert_int_equal(tmfx_write(r, CORETEMP "/temp2_label", "Core 9\n"), 0);
 	part = tmfx_sample(&tm_hwmon, &f->env, &s, 2);
 	const cJSON *t2 = sensor(chip(part, 2), "temps", "temp2");
 	assert_float_equal(num(t2, "temp_celsius"), 61.0, 1e-9);
@@ -409,31 +371,31 @@ static void test_metrics(void **state)
 {
 	cJSON *part = sample_fixture("laptop");
 	size_t dropped;
-	char *text = render(part, &dropped);
+	char *text = tmfx_render(&tm_hwmon, part, &dropped);
 	assert_int_equal(dropped, 0);
-	assert_line(text, "# TYPE hwopt_hwmon_temp_celsius gauge\n");
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp1\"} 45\n");
-	assert_line(text, "hwopt_hwmon_temp_crit_celsius{chip=\"platform_coretemp_0\","
+	tmfx_assert_line(text, "# TYPE hwopt_hwmon_temp_celsius gauge\n");
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"platform_coretemp_0\",sensor=\"temp1\"} 45\n");
+	tmfx_assert_line(text, "hwopt_hwmon_temp_crit_celsius{chip=\"platform_coretemp_0\","
 			  "sensor=\"temp1\"} 100\n");
-	assert_line(text, "hwopt_hwmon_temp_max_celsius{chip=\"platform_coretemp_0\","
+	tmfx_assert_line(text, "hwopt_hwmon_temp_max_celsius{chip=\"platform_coretemp_0\","
 			  "sensor=\"temp2\"} 80\n");
-	assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp1\"} 27.8\n");
-	assert_line(text, "hwopt_hwmon_fan_rpm{chip=\"platform_pnp0c0b:00\",sensor=\"fan1\"} 2400\n");
-	assert_line(text, "hwopt_hwmon_power_watt{chip=\"platform_pnp0c0b:00\",sensor=\"power1\"} 1.5\n");
-	assert_line(text, "hwopt_hwmon_sensor_label{chip=\"platform_coretemp_0\",sensor=\"temp3\","
+	tmfx_assert_line(text, "hwopt_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp1\"} 27.8\n");
+	tmfx_assert_line(text, "hwopt_hwmon_fan_rpm{chip=\"platform_pnp0c0b:00\",sensor=\"fan1\"} 2400\n");
+	tmfx_assert_line(text, "hwopt_hwmon_power_watt{chip=\"platform_pnp0c0b:00\",sensor=\"power1\"} 1.5\n");
+	tmfx_assert_line(text, "hwopt_hwmon_sensor_label{chip=\"platform_coretemp_0\",sensor=\"temp3\","
 			  "label=\"Core 1\"} 1\n");
-	assert_line(text, "hwopt_hwmon_chip_names{chip=\"platform_coretemp_0\","
+	tmfx_assert_line(text, "hwopt_hwmon_chip_names{chip=\"platform_coretemp_0\","
 			  "chip_name=\"coretemp\"} 1\n");
-	assert_line(text, "hwopt_hwmon_chip_names{chip=\"platform_pnp0c0b:00\","
+	tmfx_assert_line(text, "hwopt_hwmon_chip_names{chip=\"platform_pnp0c0b:00\","
 			  "chip_name=\"acpi_fan\"} 1\n");
 	free(text);
 	cJSON_Delete(part);
 
 	part = sample_fixture("arm-server");
-	text = render(part, &dropped);
+	text = tmfx_render(&tm_hwmon, part, &dropped);
 	assert_int_equal(dropped, 0);
-	assert_line(text, "hwopt_hwmon_in_volts{chip=\"psu_monitor\",sensor=\"in0\"} 12.05\n");
-	assert_line(text, "hwopt_hwmon_power_watt{chip=\"platform_apmc0d29:00\",sensor=\"power1\"} "
+	tmfx_assert_line(text, "hwopt_hwmon_in_volts{chip=\"psu_monitor\",sensor=\"in0\"} 12.05\n");
+	tmfx_assert_line(text, "hwopt_hwmon_power_watt{chip=\"platform_apmc0d29:00\",sensor=\"power1\"} "
 			  "61.25\n");
 	free(text);
 	cJSON_Delete(part);
@@ -446,7 +408,7 @@ static void test_real_sys(void **state)
 	if (available(part)) {
 		assert_true(cJSON_IsArray(item(part, "chips")));
 		size_t dropped;
-		char *text = render(part, &dropped);
+		char *text = tmfx_render(&tm_hwmon, part, &dropped);
 		assert_int_equal(dropped, 0);
 		free(text);
 	} else {

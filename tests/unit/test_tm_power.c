@@ -74,49 +74,12 @@ static const cJSON *zone(const cJSON *part, const char *name)
 	return NULL;
 }
 
-static char *render(const cJSON *part)
-{
-	struct prom *p = prom_new();
-	assert_non_null(p);
-	tm_power.metrics(part, p);
-	assert_int_equal(prom_n_dropped(p), 0);
-	char *text = prom_render(p, NULL);
-	assert_non_null(text);
-	prom_free(p);
-	return text;
-}
-
-static void assert_line(const char *text, const char *line)
-{
-	if (!text)
-		fail_msg("no metrics text");
-	else if (!strstr(text, line))
-		fail_msg("missing \"%s\" in:\n%s", line, text);
-}
-
-/* The fixture writers, kept out of line: inlined, gcc sees the root's
- * 4096-byte array and warns that the joined path might not fit. */
-static __attribute__((noinline)) int fx_write(const char *root, const char *rel, const char *text)
-{
-	return tmfx_write(root, rel, text);
-}
-
-static __attribute__((noinline)) int fx_unlink(const char *root, const char *rel)
-{
-	return tmfx_unlink(root, rel);
-}
-
-static __attribute__((noinline)) int fx_chmod(const char *root, const char *rel, mode_t mode)
-{
-	return tmfx_chmod(root, rel, mode);
-}
-
 static void write_uj(const char *root, const char *zone_dir, uint64_t uj)
 {
 	char rel[256], text[32];
 	snprintf(rel, sizeof(rel), "%s/energy_uj", zone_dir);
 	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)uj);
-	assert_int_equal(fx_write(root, rel, text), 0);
+	assert_int_equal(tmfx_write(root, rel, text), 0);
 }
 
 static void remove_tree(const char *root, const char *rel)
@@ -266,8 +229,8 @@ static void test_wraparound(void **state)
 	/* The lead's per-inference figure follows the running counter. */
 	assert_float_equal(tm_power_package_joules(c), 262143.0 + wrapped + 2.0, 1e-6);
 
-	char *text = render(c);
-	assert_line(text, "hwopt_rapl_package_watts{index=\"0\",path=\"/sys/class/powercap/"
+	char *text = tmfx_render(&tm_power, c, NULL);
+	tmfx_assert_line(text, "hwopt_rapl_package_watts{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0\"} 4\n");
 	free(text);
 	cJSON_Delete(a);
@@ -280,7 +243,7 @@ static void test_wrap_without_range(void **state)
 {
 	struct fx *f = *state;
 	const char *root = f->env.sysfs_root;
-	assert_int_equal(fx_unlink(root, PKG "/max_energy_range_uj"), 0);
+	assert_int_equal(tmfx_unlink(root, PKG "/max_energy_range_uj"), 0);
 	struct run r;
 	run_start(&r, &f->env);
 	cJSON *a = run_sample(&r, SEC);
@@ -307,7 +270,7 @@ static void test_new_zone(void **state)
 	char path[PATH_MAX];
 	assert_int_equal(tm_path(path, sizeof(path), root, "class/powercap/intel-rapl:2"), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(fx_write(root, "class/powercap/intel-rapl:2/name", "package-1\n"), 0);
+	assert_int_equal(tmfx_write(root, "class/powercap/intel-rapl:2/name", "package-1\n"), 0);
 	write_uj(root, "class/powercap/intel-rapl:2", 5000000ull);
 	cJSON *b = run_sample(&r, 2 * SEC);
 	assert_int_equal(cJSON_GetArraySize(item(b, "zones")), 5);
@@ -330,8 +293,8 @@ static void test_garbage_and_missing(void **state)
 {
 	struct fx *f = *state;
 	const char *root = f->env.sysfs_root;
-	assert_int_equal(fx_write(root, PKG ":0/energy_uj", "lots\n"), 0);
-	assert_int_equal(fx_unlink(root, PKG ":1/name"), 0);
+	assert_int_equal(tmfx_write(root, PKG ":0/energy_uj", "lots\n"), 0);
+	assert_int_equal(tmfx_unlink(root, PKG ":1/name"), 0);
 	cJSON *part = sample_env(&f->env);
 	assert_true(available(part));
 	const cJSON *core = zone(part, "intel-rapl:0:0");
@@ -342,10 +305,10 @@ static void test_garbage_and_missing(void **state)
 	assert_null(item(dram, "name"));
 	assert_float_equal(num(dram, "energy_joules"), 5512.880125, 1e-6);
 
-	char *text = render(part);
+	char *text = tmfx_render(&tm_power, part, NULL);
 	assert_null(strstr(text, "hwopt_rapl_core_joules_total{"));
 	assert_null(strstr(text, "hwopt_rapl_dram_joules_total{"));
-	assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0\"} 72130.423569\n");
 	free(text);
 	cJSON_Delete(part);
@@ -398,11 +361,11 @@ static void test_permission_denied(void **state)
 {
 	struct fx *f = *state;
 	const char *root = f->env.sysfs_root;
-	assert_int_equal(fx_chmod(root, PKG "/energy_uj", 0400), 0); /* root only, as 5.10+ */
+	assert_int_equal(tmfx_chmod(root, PKG "/energy_uj", 0400), 0); /* root only, as 5.10+ */
 	assert_true(tmfx_unprivileged(check_one_denied, f));
-	assert_int_equal(fx_chmod(root, PKG ":0/energy_uj", 0400), 0);
-	assert_int_equal(fx_chmod(root, PKG ":1/energy_uj", 0400), 0);
-	assert_int_equal(fx_chmod(root, "class/powercap/intel-rapl:1/energy_uj", 0), 0);
+	assert_int_equal(tmfx_chmod(root, PKG ":0/energy_uj", 0400), 0);
+	assert_int_equal(tmfx_chmod(root, PKG ":1/energy_uj", 0400), 0);
+	assert_int_equal(tmfx_chmod(root, "class/powercap/intel-rapl:1/energy_uj", 0), 0);
 	assert_true(tmfx_unprivileged(check_all_denied, f));
 }
 
@@ -431,12 +394,12 @@ static void test_package_joules_two_sockets(void **state)
 	char path[PATH_MAX];
 	assert_int_equal(tm_path(path, sizeof(path), root, "class/powercap/intel-rapl:1"), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(fx_write(root, "class/powercap/intel-rapl:1/name", "package-1\n"), 0);
+	assert_int_equal(tmfx_write(root, "class/powercap/intel-rapl:1/name", "package-1\n"), 0);
 	write_uj(root, "class/powercap/intel-rapl:1", 1000000000ull);
 	cJSON *part = sample_env(&f->env);
 	assert_float_equal(tm_power_package_joules(part), 18446.372891 + 1000.0, 1e-6);
-	char *text = render(part);
-	assert_line(text, "hwopt_rapl_package_joules_total{index=\"1\",path=\"/sys/class/powercap/"
+	char *text = tmfx_render(&tm_power, part, NULL);
+	tmfx_assert_line(text, "hwopt_rapl_package_joules_total{index=\"1\",path=\"/sys/class/powercap/"
 			  "intel-rapl:1\"} 1000\n");
 	free(text);
 	cJSON_Delete(part);
@@ -457,15 +420,15 @@ static void test_metrics(void **state)
 	struct run r;
 	run_start(&r, &f->env);
 	cJSON *a = run_sample(&r, SEC);
-	char *text = render(a);
-	assert_line(text, "# TYPE hwopt_rapl_package_joules_total counter\n");
-	assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	char *text = tmfx_render(&tm_power, a, NULL);
+	tmfx_assert_line(text, "# TYPE hwopt_rapl_package_joules_total counter\n");
+	tmfx_assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0\"} 72130.423569\n");
-	assert_line(text, "hwopt_rapl_core_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_core_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0:0\"} 31254.713218\n");
-	assert_line(text, "hwopt_rapl_dram_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_dram_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0:1\"} 5512.880125\n");
-	assert_line(text, "hwopt_rapl_psys_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_psys_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:1\"} 120044.319231\n");
 	assert_null(strstr(text, "_watts"));  /* no rate yet */
 	assert_null(strstr(text, f->dir));    /* logical paths, not the fixture's */
@@ -473,13 +436,13 @@ static void test_metrics(void **state)
 
 	write_uj(f->env.sysfs_root, PKG, 72130423569ull + 25000000ull);
 	cJSON *b = run_sample(&r, 3 * SEC);
-	text = render(b);
-	assert_line(text, "# TYPE hwopt_rapl_package_watts gauge\n");
-	assert_line(text, "hwopt_rapl_package_watts{index=\"0\",path=\"/sys/class/powercap/"
+	text = tmfx_render(&tm_power, b, NULL);
+	tmfx_assert_line(text, "# TYPE hwopt_rapl_package_watts gauge\n");
+	tmfx_assert_line(text, "hwopt_rapl_package_watts{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0\"} 12.5\n");
-	assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0\"} 72155.423569\n");
-	assert_line(text, "hwopt_rapl_dram_watts{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_dram_watts{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0:1\"} 0\n");
 	free(text);
 	cJSON_Delete(a);
@@ -487,10 +450,10 @@ static void test_metrics(void **state)
 	run_end(&r);
 
 	cJSON *h = sample_fixture("hybrid");
-	text = render(h);
-	assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	text = tmfx_render(&tm_power, h, NULL);
+	tmfx_assert_line(text, "hwopt_rapl_package_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl-mmio:0\"} 18446.112\n");
-	assert_line(text, "hwopt_rapl_uncore_joules_total{index=\"0\",path=\"/sys/class/powercap/"
+	tmfx_assert_line(text, "hwopt_rapl_uncore_joules_total{index=\"0\",path=\"/sys/class/powercap/"
 			  "intel-rapl:0:1\"} 412.230987\n");
 	free(text);
 	cJSON_Delete(h);
@@ -502,7 +465,7 @@ static void test_real_sys(void **state)
 	cJSON *part = sample_env(&env);
 	if (available(part)) {
 		assert_true(cJSON_IsArray(item(part, "zones")));
-		free(render(part));
+		free(tmfx_render(&tm_power, part, NULL));
 	} else {
 		assert_true(strlen(str(part, "reason")) > 0);
 		print_message("power on this machine: %s\n", str(part, "reason"));

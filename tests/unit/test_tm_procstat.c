@@ -199,18 +199,6 @@ static int user_by_cpu(int cpu)
 	return 10 + cpu;
 }
 
-static char *render(const cJSON *part)
-{
-	struct prom *p = prom_new();
-	assert_non_null(p);
-	tm_procstat.metrics(part, p);
-	char *text = prom_render(p, NULL);
-	assert_int_equal(prom_n_dropped(p), 0);
-	prom_free(p);
-	assert_non_null(text);
-	return text;
-}
-
 /* --- values against every fixture ------------------------------------------- */
 
 /* Every cpu line as seconds, and no rates on a first sample. */
@@ -323,7 +311,7 @@ static void test_arm_server(void **state)
 	assert_non_null(strstr(reason_of(get(cpu, "full")), "5.13"));
 	assert_true(available(get(get(get(part, "psi"), "io"), "full")));
 
-	char *text = render(part);
+	char *text = tmfx_render(&tm_procstat, part, NULL);
 	assert_non_null(strstr(text, "\nhwopt_pressure_cpu_waiting_seconds_total 7761.230014\n"));
 	assert_null(strstr(text, "hwopt_pressure_cpu_stalled_seconds_total"));
 	assert_non_null(strstr(text, "\nhwopt_memory_huge_pages 512\n"));
@@ -523,7 +511,7 @@ static void test_missing_files(void **state)
 	assert_true(available(get(part, "psi")));
 	assert_false(available(get(get(part, "psi"), "io")));
 	assert_true(available(get(get(part, "psi"), "memory")));
-	char *text = render(part);
+	char *text = tmfx_render(&tm_procstat, part, NULL);
 	assert_null(strstr(text, "hwopt_pressure_io_"));
 	assert_non_null(strstr(text, "hwopt_pressure_memory_stalled_seconds_total"));
 	free(text);
@@ -602,7 +590,7 @@ static void test_garbage(void **state)
 	assert_false(available(get(get(psi, "io"), "some")));
 	assert_false(available(get(get(psi, "io"), "full")));
 
-	char *prom = render(part);
+	char *prom = tmfx_render(&tm_procstat, part, NULL);
 	assert_null(strstr(prom, "hwopt_load1 "));
 	assert_null(strstr(prom, "hwopt_memory_free_bytes"));
 	free(prom);
@@ -714,7 +702,7 @@ static void test_metrics(void **state)
 	struct stat_file st;
 	ctx_open(&c, "laptop", true);
 	cJSON *part = sample(&c, T0);
-	char *text = render(part);
+	char *text = tmfx_render(&tm_procstat, part, NULL);
 	/* First sample: counters, no utilization yet. */
 	assert_non_null(strstr(text, "# TYPE hwopt_cpu_seconds_total counter\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 4328.11\n"));
@@ -751,7 +739,7 @@ static void test_metrics(void **state)
 	advance(&st, user_30);
 	write_stat_file(c.env.procfs_root, &st);
 	part = sample(&c, T0 + SEC);
-	text = render(part);
+	text = tmfx_render(&tm_procstat, part, NULL);
 	assert_non_null(strstr(text, "# TYPE hwopt_cpu_utilization_ratio gauge\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_utilization_ratio{cpu=\"0\",mode=\"user\"} 0.3\n"));
 	assert_non_null(strstr(text, "\nhwopt_cpu_utilization_ratio{cpu=\"5\",mode=\"busy\"} 0.4\n"));
@@ -764,7 +752,7 @@ static void test_metrics(void **state)
 	cJSON *bad = cJSON_Parse("{\"available\":true,\"cpus\":[{\"cpu\":\"x\"},7],"
 				 "\"meminfo\":{\"available\":false,\"reason\":\"r\"},"
 				 "\"psi\":{\"available\":true,\"cpu\":5},\"loadavg\":[]}");
-	text = render(bad);
+	text = tmfx_render(&tm_procstat, bad, NULL);
 	assert_null(strstr(text, "hwopt_memory_"));
 	assert_null(strstr(text, "\nhwopt_load1 "));
 	free(text);
@@ -802,7 +790,7 @@ static void test_host(void **state)
 	const cJSON *b = get(t, "busy_pct");
 	if (b)
 		assert_true(b->valuedouble >= 0 && b->valuedouble <= 100);
-	char *text = render(part);
+	char *text = tmfx_render(&tm_procstat, part, NULL);
 	assert_non_null(strstr(text, "\nhwopt_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} "));
 	free(text);
 	cJSON_Delete(part);

@@ -35,43 +35,6 @@ static cJSON *sample_fixture(const char *fixture)
 	return sample_env(&env);
 }
 
-static char *render(const cJSON *part)
-{
-	struct prom *p = prom_new();
-	assert_non_null(p);
-	tm_thermal.metrics(part, p);
-	assert_int_equal(prom_n_dropped(p), 0);
-	char *text = prom_render(p, NULL);
-	assert_non_null(text);
-	prom_free(p);
-	return text;
-}
-
-static void assert_line(const char *text, const char *line)
-{
-	if (!text)
-		fail_msg("no metrics text");
-	else if (!strstr(text, line))
-		fail_msg("missing \"%s\" in:\n%s", line, text);
-}
-
-/* The fixture writers, kept out of line: inlined, gcc sees the root's
- * 4096-byte array and warns that the joined path might not fit. */
-static __attribute__((noinline)) int fx_write(const char *root, const char *rel, const char *text)
-{
-	return tmfx_write(root, rel, text);
-}
-
-static __attribute__((noinline)) int fx_unlink(const char *root, const char *rel)
-{
-	return tmfx_unlink(root, rel);
-}
-
-static __attribute__((noinline)) int fx_chmod(const char *root, const char *rel, mode_t mode)
-{
-	return tmfx_chmod(root, rel, mode);
-}
-
 struct fx {
 	struct tm_env env;
 	char dir[PATH_MAX];
@@ -173,9 +136,9 @@ static void test_garbage(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone0/temp", "garbage\n"), 0);
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone1/trip_point_0_temp", "9x\n"), 0);
-	assert_int_equal(fx_write(r, "class/thermal/cooling_device0/cur_state", "-\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone0/temp", "garbage\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone1/trip_point_0_temp", "9x\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/cooling_device0/cur_state", "-\n"), 0);
 	cJSON *part = sample_env(&f->env);
 	assert_true(available(part));
 	const cJSON *z0 = at(part, "zones", 0);
@@ -191,10 +154,10 @@ static void test_garbage(void **state)
 	assert_non_null(item(c0, "error"));
 
 	/* No series for what could not be read. */
-	char *text = render(part);
+	char *text = tmfx_render(&tm_thermal, part, NULL);
 	assert_null(strstr(text, "zone=\"0\"} "));
 	assert_null(strstr(text, "hwopt_cooling_device_cur_state{name=\"0\""));
-	assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"x86_pkg_temp\",zone=\"1\"} 45\n");
+	tmfx_assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"x86_pkg_temp\",zone=\"1\"} 45\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -229,13 +192,13 @@ static void test_missing_files(void **state)
 {
 	struct fx *f = *state;
 	const char *r = f->env.sysfs_root;
-	assert_int_equal(fx_unlink(r, "class/thermal/thermal_zone1/type"), 0);
-	assert_int_equal(fx_unlink(r, "class/thermal/thermal_zone1/mode"), 0);
-	assert_int_equal(fx_unlink(r, "class/thermal/thermal_zone0/temp"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/thermal/thermal_zone1/type"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/thermal/thermal_zone1/mode"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/thermal/thermal_zone0/temp"), 0);
 	/* A gap in the trip points ends the list. */
-	assert_int_equal(fx_unlink(r, "class/thermal/thermal_zone0/trip_point_0_type"), 0);
-	assert_int_equal(fx_unlink(r, "class/thermal/thermal_zone0/trip_point_0_temp"), 0);
-	assert_int_equal(fx_unlink(r, "class/thermal/cooling_device3/max_state"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/thermal/thermal_zone0/trip_point_0_type"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/thermal/thermal_zone0/trip_point_0_temp"), 0);
+	assert_int_equal(tmfx_unlink(r, "class/thermal/cooling_device3/max_state"), 0);
 	cJSON *part = sample_env(&f->env);
 	assert_true(available(part));
 	const cJSON *z0 = at(part, "zones", 0);
@@ -250,8 +213,8 @@ static void test_missing_files(void **state)
 	assert_null(item(c3, "cur_state"));
 
 	/* The zone keeps its series with an empty type label. */
-	char *text = render(part);
-	assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"\",zone=\"1\"} 45\n");
+	char *text = tmfx_render(&tm_thermal, part, NULL);
+	tmfx_assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"\",zone=\"1\"} 45\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -293,7 +256,7 @@ static bool check_denied(void *arg)
 static void test_permission_denied(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(fx_chmod(f->env.sysfs_root, "class/thermal/thermal_zone0/temp", 0), 0);
+	assert_int_equal(tmfx_chmod(f->env.sysfs_root, "class/thermal/thermal_zone0/temp", 0), 0);
 	assert_true(tmfx_unprivileged(check_denied, f));
 }
 
@@ -318,9 +281,9 @@ static void test_static_cache(void **state)
 	assert_float_equal(trip0(part, 1), 95.0, 1e-9);
 	cJSON_Delete(part);
 
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone1/temp", "50000\n"), 0);
-	assert_int_equal(fx_write(r, "class/thermal/cooling_device0/cur_state", "2\n"), 0);
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone1/trip_point_0_temp", "90000\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone1/temp", "50000\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/cooling_device0/cur_state", "2\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone1/trip_point_0_temp", "90000\n"), 0);
 	part = tmfx_sample(&tm_thermal, &f->env, &s, 2);
 	assert_float_equal(num(at(part, "zones", 1), "temp_celsius"), 50.0, 1e-9);
 	assert_int_equal((int)num(at(part, "cooling", 0), "cur_state"), 2);
@@ -339,9 +302,9 @@ static void test_static_cache(void **state)
 	char path[PATH_MAX];
 	assert_int_equal(tm_path(path, sizeof(path), r, "class/thermal/thermal_zone2"), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone2/type", "iwlwifi_1\n"), 0);
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone2/temp", "41000\n"), 0);
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone0/trip_point_0_temp", "?\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone2/type", "iwlwifi_1\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone2/temp", "41000\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone0/trip_point_0_temp", "?\n"), 0);
 	part = tmfx_sample(&tm_thermal, &f->env, &s, 100);
 	assert_int_equal(cJSON_GetArraySize(item(part, "zones")), 3);
 	assert_string_equal(str(at(part, "zones", 2), "type"), "iwlwifi_1");
@@ -349,7 +312,7 @@ static void test_static_cache(void **state)
 	cJSON_Delete(part);
 
 	/* A trip that failed is read again on the next sample. */
-	assert_int_equal(fx_write(r, "class/thermal/thermal_zone0/trip_point_0_temp", "101000\n"), 0);
+	assert_int_equal(tmfx_write(r, "class/thermal/thermal_zone0/trip_point_0_temp", "101000\n"), 0);
 	part = tmfx_sample(&tm_thermal, &f->env, &s, 101);
 	assert_float_equal(trip0(part, 0), 101.0, 1e-9);
 	cJSON_Delete(part);
@@ -361,17 +324,17 @@ static void test_static_cache(void **state)
 static void test_metrics(void **state)
 {
 	cJSON *part = sample_fixture("laptop");
-	char *text = render(part);
-	assert_line(text, "# TYPE hwopt_thermal_zone_temp_celsius gauge\n");
-	assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"acpitz\",zone=\"0\"} 27.8\n");
-	assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"x86_pkg_temp\",zone=\"1\"} 45\n");
-	assert_line(text, "hwopt_thermal_zone_trip_celsius{zone=\"0\",type=\"acpitz\",trip=\"0\","
+	char *text = tmfx_render(&tm_thermal, part, NULL);
+	tmfx_assert_line(text, "# TYPE hwopt_thermal_zone_temp_celsius gauge\n");
+	tmfx_assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"acpitz\",zone=\"0\"} 27.8\n");
+	tmfx_assert_line(text, "hwopt_thermal_zone_temp_celsius{type=\"x86_pkg_temp\",zone=\"1\"} 45\n");
+	tmfx_assert_line(text, "hwopt_thermal_zone_trip_celsius{zone=\"0\",type=\"acpitz\",trip=\"0\","
 			  "trip_type=\"critical\"} 103\n");
-	assert_line(text, "hwopt_thermal_zone_trip_celsius{zone=\"1\",type=\"x86_pkg_temp\",trip=\"1\","
+	tmfx_assert_line(text, "hwopt_thermal_zone_trip_celsius{zone=\"1\",type=\"x86_pkg_temp\",trip=\"1\","
 			  "trip_type=\"passive\"} 0\n");
-	assert_line(text, "hwopt_cooling_device_cur_state{name=\"1\",type=\"Processor\"} 1\n");
-	assert_line(text, "hwopt_cooling_device_max_state{name=\"1\",type=\"Processor\"} 3\n");
-	assert_line(text, "hwopt_cooling_device_max_state{name=\"3\",type=\"intel_powerclamp\"} 100\n");
+	tmfx_assert_line(text, "hwopt_cooling_device_cur_state{name=\"1\",type=\"Processor\"} 1\n");
+	tmfx_assert_line(text, "hwopt_cooling_device_max_state{name=\"1\",type=\"Processor\"} 3\n");
+	tmfx_assert_line(text, "hwopt_cooling_device_max_state{name=\"3\",type=\"intel_powerclamp\"} 100\n");
 	free(text);
 	cJSON_Delete(part);
 }
@@ -382,7 +345,7 @@ static void test_real_sys(void **state)
 	cJSON *part = sample_env(&env);
 	if (available(part)) {
 		assert_true(cJSON_IsArray(item(part, "zones")));
-		char *text = render(part);
+		char *text = tmfx_render(&tm_thermal, part, NULL);
 		free(text);
 	} else {
 		assert_true(strlen(str(part, "reason")) > 0);

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "daemon/prom.h"
 #include "daemon/telemetry/source.h"
 
 /* The JSON accessors below fail the running cmocka test: include
@@ -56,8 +57,12 @@ static inline void tmfx_remove(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* The fixture writers stay out of line: inlined, gcc sees a caller's
+ * 4096-byte root and warns that the joined path might not fit. */
+#define TMFX_OUTOFLINE __attribute__((noinline, unused))
+
 /* Writes (replaces) root/rel with text. */
-static inline int tmfx_write(const char *root, const char *rel, const char *text)
+static TMFX_OUTOFLINE int tmfx_write(const char *root, const char *rel, const char *text)
 {
 	char path[PATH_MAX * 2 + 2];
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
@@ -68,14 +73,14 @@ static inline int tmfx_write(const char *root, const char *rel, const char *text
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
-static inline int tmfx_unlink(const char *root, const char *rel)
+static TMFX_OUTOFLINE int tmfx_unlink(const char *root, const char *rel)
 {
 	char path[PATH_MAX * 2 + 2];
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	return unlink(path) == 0 ? 0 : -errno;
 }
 
-static inline int tmfx_chmod(const char *root, const char *rel, mode_t mode)
+static TMFX_OUTOFLINE int tmfx_chmod(const char *root, const char *rel, mode_t mode)
 {
 	char path[PATH_MAX * 2 + 2];
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
@@ -101,6 +106,31 @@ static inline bool tmfx_unprivileged(bool (*fn)(void *), void *arg)
 		if (errno != EINTR)
 			return false;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* ops' Prometheus series for part; *dropped (NULL: must be none) gets
+ * the series the renderer dropped. Caller frees. */
+static inline char *tmfx_render(const struct tm_source_ops *ops, const cJSON *part, size_t *dropped)
+{
+	struct prom *p = prom_new();
+	assert_non_null(p);
+	ops->metrics(part, p);
+	if (dropped)
+		*dropped = prom_n_dropped(p);
+	else
+		assert_int_equal(prom_n_dropped(p), 0);
+	char *text = prom_render(p, NULL);
+	assert_non_null(text);
+	prom_free(p);
+	return text;
+}
+
+static inline void tmfx_assert_line(const char *text, const char *line)
+{
+	if (!text)
+		fail_msg("no metrics text");
+	else if (!strstr(text, line))
+		fail_msg("missing \"%s\" in:\n%s", line, text);
 }
 
 /* Runs one sample of ops against env: part gets the source's object with
